@@ -1,0 +1,126 @@
+"""All settings in one class: the only place the environment is read.
+
+Values come from ``PA_*`` environment variables and, optionally, a ``.env``-style file named by
+``PA_SETTINGS_FILE`` (default ``./patient-assistant.env``). Every default works on a new machine;
+secrets that are missing fail closed (staff endpoints refuse, channels stay off).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_hospital_dir() -> Path:
+    """The sample hospital: ``../shared/hospital`` beside the checkout (or the working directory)."""
+    for candidate in (
+        _REPO_ROOT.parent / "shared" / "hospital",
+        Path.cwd().parent / "shared" / "hospital",
+        Path.cwd() / "shared" / "hospital",
+    ):
+        if (candidate / "data" / "departments.csv").is_file():
+            return candidate
+    return _REPO_ROOT.parent / "shared" / "hospital"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PA_",
+        env_file=os.environ.get("PA_SETTINGS_FILE", "patient-assistant.env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    environment: str = Field("development", description="development | test | production")
+    data_dir: Path = Path("data")
+    hospital_dir: Path = Field(default_factory=_default_hospital_dir)
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # Store: SQLite under the data dir unless a URL is given (postgresql+asyncpg://...).
+    database_url: str | None = None
+    # Shared session state and pub/sub: in-process unless a Redis URL is given.
+    redis_url: str | None = None
+
+    # Knowledge base
+    chroma_url: str | None = None
+    retrieval_top_k: int = 5
+
+    # LLM: an OpenAI-compatible server. Empty base URL = start/use the embedded llama.cpp server.
+    llm_base_url: str | None = None
+    llm_model: str = "qwen2.5-0.5b-instruct"
+    llm_api_key: str = "not-needed"
+    llm_timeout_s: float = 20.0
+    llm_enabled: bool = True
+
+    # Speech
+    whisper_model_dir: Path | None = None
+    asr_language: str = "zh"
+
+    # Staff
+    admin_user: str | None = None
+    admin_password: str | None = None
+    staff_token: str | None = None
+    token_ttl_minutes: int = 12 * 60
+    secret_key: str | None = None
+
+    # WeChat
+    wechat_token: str | None = None
+    wechat_appid: str | None = None
+    wechat_aes_key: str | None = None
+    wechat_appsecret: str | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+
+    # Phone
+    audiosocket_port: int | None = None
+
+    max_message_chars: int = 2000
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("database_url", "redis_url", "chroma_url", "llm_base_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: object) -> object:
+        return None if v == "" else v
+
+    @field_validator("audiosocket_port", mode="before")
+    @classmethod
+    def _blank_port_is_none(cls, v: object) -> object:
+        return None if v == "" else v
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'assistant.db').resolve()}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.model_cache_dir.mkdir(parents=True, exist_ok=True)
+
+    def check_secrets(self) -> None:
+        """Refuse placeholder secrets outside development."""
+        if self.environment == "production":
+            for name in ("secret_key",):
+                value = getattr(self, name)
+                if not value or value in {"changeme", "secret", "change-me"}:
+                    raise ValueError(f"PA_{name.upper()} must be set to a real secret in production")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

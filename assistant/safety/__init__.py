@@ -1,0 +1,1 @@
+"""Patient safety: red-flag rules, the outgoing-reply guard, PII masking."""

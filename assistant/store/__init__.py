@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 (async) on SQLite by default or PostgreSQL, migrated by Alembic."""

@@ -1,0 +1,3 @@
+"""Imports every module that defines tables, so Base.metadata knows them all (Alembic, tests)."""
+
+from assistant.store import models  # noqa: F401
