@@ -1,0 +1,1 @@
+"""Domain services: plain code with no web or dialogue imports."""
