@@ -1,0 +1,1 @@
+"""Skills as rasa-sdk actions: read the tracker snapshot, call services, utter, return events."""

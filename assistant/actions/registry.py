@@ -1,0 +1,38 @@
+"""Every skill the engine can run, built once with the services they use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action
+
+from assistant.actions.core import (
+    ActionClarify,
+    ActionFeatureUnavailable,
+    ActionGreeting,
+    ActionHumanHandoff,
+    ActionOutOfScope,
+)
+from assistant.services.container import Services
+
+FEATURES = ("triage", "booking", "report", "payment", "faq")
+
+
+def build_actions(services: Services, extra: list[Action] | None = None) -> dict[str, Action]:
+    actions: list[Action] = [
+        ActionGreeting(services),
+        ActionHumanHandoff(services),
+        ActionOutOfScope(services),
+        ActionClarify(services),
+    ]
+    actions += [ActionFeatureUnavailable(services, f) for f in FEATURES]
+    actions += list(extra or [])
+    return {a.name(): a for a in actions}
+
+
+def feature_actions(services: Services) -> tuple[list[Action], dict[str, Any], dict[str, Any]]:
+    """The feature skills (triage, safety, FAQ, booking, reports, payment) and the forms they declare."""
+    out: list[Action] = []
+    forms: dict[str, Any] = {}
+    responses: dict[str, Any] = {}
+    return out, forms, responses

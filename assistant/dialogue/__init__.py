@@ -1,0 +1,1 @@
+"""Dialogue: tracker snapshots, the dispatcher, the form loop and the manager that picks one action."""

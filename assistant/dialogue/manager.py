@@ -1,0 +1,295 @@
+"""The dialogue manager: one patient turn in, one assembled reply out.
+
+Order of work on every turn: red-flag rules and the input screen first (before and independent of
+any model), then the active form or skill loop, then intent routing. Only the manager applies the
+events that actions return.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from rasa_sdk import Action
+
+from assistant.dialogue.dispatcher import AssembledReply, ReplyDispatcher, assemble
+from assistant.dialogue.responses import RESPONSES
+from assistant.dialogue.tracker import build_tracker, latest_message
+from assistant.events import ActionExecuted, ActiveLoop, BotUttered, FollowupAction, SlotSet, UserUttered, from_rasa
+from assistant.session.state import TrackerState
+
+log = logging.getLogger(__name__)
+
+CONTRACT_INTENTS = ("triage", "booking", "report", "payment", "faq", "greeting", "human", "out_of_scope")
+INTENT_ACTIONS = {
+    "greeting": "action_greeting",
+    "human": "action_human_handoff",
+    "out_of_scope": "action_out_of_scope",
+    "faq": "action_faq",
+    "triage": "action_triage",
+    "report": "action_report",
+    "payment": "action_payment",
+    "booking": "booking_form",
+}
+LOOP_INTENTS = {
+    "booking_form": "booking",
+    "action_triage": "triage",
+    "action_payment": "payment",
+    "action_report": "report",
+    "action_faq": "faq",
+}
+MIN_CONFIDENCE = 0.45
+SWITCH_CONFIDENCE = 0.8
+_EXIT_LOOP = re.compile(r"^\s*(算了|不用了|不挂了|不约了|不看了|退出|取消吧|never ?mind|forget it|stop)\s*[。.!！]?\s*$", re.I)
+_CANCEL_APPT = re.compile(r"取消.{0,6}(预约|挂号|号)|退号|不去了.{0,4}(号|预约)|cancel.{0,20}(appointment|booking)", re.I)
+_RESCHEDULE = re.compile(r"改约|改(到|成|时间|天)|换(个|一个)?时间|调(整)?(到|时间)|reschedul|move my appointment|change my appointment", re.I)
+_MY_APPTS = re.compile(r"我(约|挂)了(什么|哪|几)|我的(预约|挂号)|查(一下|询)?.{0,4}(预约|挂号)(记录|情况)?|what (have|did) i book|my appointments?", re.I)
+
+
+class Safety(Protocol):
+    def red_flags(self, text: str, context: dict[str, Any]) -> list[Any]: ...
+    def screen(self, text: str, lang: str) -> Any: ...
+    def guard(self, reply: str, lang: str, user_text: str) -> Any: ...
+
+
+class Nlu(Protocol):
+    def parse(self, text: str, lang: str | None = None, now: datetime | None = None) -> Any: ...
+
+
+@dataclass
+class TurnOutcome:
+    reply: AssembledReply
+    intent: str
+    confidence: float
+    actions_run: list[str]
+
+
+class DialogueManager:
+    def __init__(
+        self,
+        *,
+        nlu: Nlu,
+        actions: dict[str, Action],
+        safety: Safety,
+        forms: dict[str, dict[str, Any]] | None = None,
+        form_responses: dict[str, dict[str, str]] | None = None,
+        slots: dict[str, Any] | None = None,
+    ) -> None:
+        self.nlu = nlu
+        self.actions = actions
+        self.safety = safety
+        self.forms = forms or {}
+        self.form_responses = {**RESPONSES, **(form_responses or {})}
+        self.domain: dict[str, Any] = {
+            "forms": self.forms,
+            "slots": slots or {},
+            "responses": {},
+        }
+
+    # ------------------------------------------------------------------------------------------
+    async def handle(self, state: TrackerState, text: str, *, lang: str, channel: str, now: datetime) -> TurnOutcome:
+        state.lang = lang
+        nlu = self.nlu.parse(text, lang=lang, now=now)
+        entities = [_entity_dict(e) for e in getattr(nlu, "entities", [])]
+        intent = str(nlu.intent)
+        confidence = float(nlu.confidence)
+        state.apply(UserUttered(text=text, intent=intent, confidence=confidence, entities=entities, lang=lang))
+
+        context = {"triage_state": state.slots.get("triage_state"), "slots": state.slots}
+        flags = list(self.safety.red_flags(text, context) or [])
+        emergency = [f for f in flags if getattr(f, "level", None) == "emergency"]
+        screen = self.safety.screen(text, lang)
+        screen_kind = getattr(screen, "kind", "ok")
+
+        msg = latest_message(
+            text, intent, confidence, entities, lang=lang, channel=channel, session_id=state.session_id,
+            now_iso=now.isoformat(), extra={"red_flags": [getattr(f, "rule_id", str(f)) for f in flags], "screen": screen_kind},
+        )
+        dispatcher = ReplyDispatcher()
+        run: list[str] = []
+        route_intent = intent
+
+        if emergency:
+            # Red flags outrank everything: end any form, assess now.
+            if state.active_loop:
+                state.apply(ActiveLoop(None))
+                state.apply(SlotSet("requested_slot", None))
+            route_intent = "triage"
+            await self._run("action_triage", state, msg, dispatcher, run)
+        elif screen_kind == "crisis" or (screen_kind != "ok" and not state.active_loop):
+            route_intent = "human" if screen_kind == "crisis" else "out_of_scope"
+            await self._run("action_safety", state, msg, dispatcher, run)
+        elif screen_kind != "ok":
+            await self._run("action_safety", state, msg, dispatcher, run)
+            route_intent = LOOP_INTENTS.get(state.active_loop or "", "out_of_scope")
+        elif state.active_loop:
+            route_intent = await self._continue_loop(state, msg, intent, confidence, dispatcher, run)
+        else:
+            route_intent = await self._route(state, msg, intent, confidence, dispatcher, run)
+
+        reply = assemble(dispatcher.messages)
+        if emergency and (reply.triage or {}).get("level") != "emergency":
+            # Defence in depth: an emergency finding is never softened by a skill.
+            reply = _force_emergency(reply, emergency, lang)
+        final_intent = reply.intent or route_intent
+        if final_intent not in CONTRACT_INTENTS:
+            final_intent = LOOP_INTENTS.get(state.active_loop or "", "out_of_scope")
+        if route_intent in CONTRACT_INTENTS and final_intent != "human":
+            state.last_intent = final_intent
+        reply.intent = final_intent
+        state.apply(BotUttered(text=reply.text, data={"intent": final_intent}))
+        return TurnOutcome(reply=reply, intent=final_intent, confidence=confidence, actions_run=run)
+
+    # ------------------------------------------------------------------------------------------
+    async def _route(self, state, msg, intent, confidence, dispatcher, run) -> str:  # type: ignore[no-untyped-def]
+        if intent in ("affirm", "choose") and state.slots.get("offer") in INTENT_ACTIONS:
+            intent, confidence = state.slots["offer"], 1.0
+            state.apply(SlotSet("offer", None))
+        if intent not in CONTRACT_INTENTS or confidence < MIN_CONFIDENCE:
+            await self._run("action_clarify", state, msg, dispatcher, run)
+            return "out_of_scope"
+        state.apply(SlotSet("misunderstandings", 0))
+        if intent == "booking":
+            return await self._route_booking(state, msg, dispatcher, run)
+        await self._run(INTENT_ACTIONS[intent], state, msg, dispatcher, run, fallback_intent=intent)
+        return intent
+
+    async def _route_booking(self, state, msg, dispatcher, run) -> str:  # type: ignore[no-untyped-def]
+        t = msg["text"]
+        if _CANCEL_APPT.search(t) and "action_cancel_appointment" in self.actions:
+            await self._run("action_cancel_appointment", state, msg, dispatcher, run)
+        elif _RESCHEDULE.search(t) and "action_reschedule_appointment" in self.actions:
+            await self._run("action_reschedule_appointment", state, msg, dispatcher, run)
+        elif _MY_APPTS.search(t) and "action_my_appointments" in self.actions:
+            await self._run("action_my_appointments", state, msg, dispatcher, run)
+        elif "booking_form" in self.forms:
+            state.apply(ActiveLoop("booking_form"))
+            await self._form_step("booking_form", state, msg, dispatcher, run)
+        else:
+            await self._run("action_unavailable_booking", state, msg, dispatcher, run)
+        return "booking"
+
+    async def _continue_loop(self, state, msg, intent, confidence, dispatcher, run) -> str:  # type: ignore[no-untyped-def]
+        loop = state.active_loop
+        loop_intent = LOOP_INTENTS.get(loop, "out_of_scope")
+        if intent == "human" and confidence >= MIN_CONFIDENCE:
+            state.apply(ActiveLoop(None))
+            state.apply(SlotSet("requested_slot", None))
+            await self._run("action_human_handoff", state, msg, dispatcher, run)
+            return "human"
+        if _EXIT_LOOP.match(msg["text"]):
+            state.apply(ActiveLoop(None))
+            state.apply(SlotSet("requested_slot", None))
+            lang = msg["metadata"]["lang"]
+            dispatcher.utter_message(
+                text="好的，已结束当前办理。还有什么可以帮您？" if lang == "zh" else "OK, I've stopped that. What else can I do for you?"
+            )
+            return loop_intent
+        switching = (
+            intent in CONTRACT_INTENTS
+            and intent != loop_intent
+            and intent not in ("greeting",)
+            and confidence >= SWITCH_CONFIDENCE
+            and not msg.get("entities")
+        )
+        if switching:
+            state.apply(ActiveLoop(None))
+            state.apply(SlotSet("requested_slot", None))
+            return await self._route(state, msg, intent, confidence, dispatcher, run)
+        if loop in self.forms:
+            await self._form_step(loop, state, msg, dispatcher, run)
+        else:
+            await self._run(loop, state, msg, dispatcher, run, fallback_intent=loop_intent)
+        return loop_intent
+
+    # ------------------------------------------------------------------------------------------
+    async def _form_step(self, form: str, state: TrackerState, msg: dict[str, Any], dispatcher, run) -> None:  # type: ignore[no-untyped-def]
+        """What Rasa's FormAction does: extract + validate via validate_<form>, ask or submit."""
+        validator = self.actions.get(f"validate_{form}")
+        if validator is not None:
+            tracker = build_tracker(state, msg)
+            events = await validator.run(dispatcher, tracker, self.domain)
+            self._apply(state, events)
+            run.append(validator.name())
+            required = await validator.required_slots(  # type: ignore[attr-defined]
+                validator.domain_slots(self.domain), dispatcher, build_tracker(state, msg), self.domain  # type: ignore[attr-defined]
+            )
+        else:
+            required = list(self.forms[form].get("required_slots", []))
+        if state.active_loop != form:
+            return  # the validator ended the form itself
+        missing = [s for s in required if state.slots.get(s) is None]
+        if missing:
+            slot = missing[0]
+            state.apply(SlotSet("requested_slot", slot))
+            ask = f"action_ask_{slot}"
+            if ask in self.actions:
+                await self._run(ask, state, msg, dispatcher, run)
+            else:
+                entry = self.form_responses.get(f"utter_ask_{slot}")
+                if entry:
+                    lang = msg["metadata"]["lang"]
+                    dispatcher.utter_message(text=entry.get(lang) or entry.get("zh"))
+            return
+        state.apply(SlotSet("requested_slot", None))
+        state.apply(ActiveLoop(None))
+        await self._run(f"action_submit_{form}", state, msg, dispatcher, run)
+
+    async def _run(self, name: str, state: TrackerState, msg: dict[str, Any], dispatcher, run, fallback_intent: str | None = None, depth: int = 0) -> None:  # type: ignore[no-untyped-def]
+        action = self.actions.get(name)
+        if action is None and fallback_intent:
+            action = self.actions.get(f"action_unavailable_{fallback_intent}")
+        if action is None:
+            log.warning("no action registered", extra={"action": name})
+            action = self.actions["action_clarify"]
+        before = state.active_loop
+        events = await action.run(dispatcher, build_tracker(state, msg), self.domain)
+        run.append(action.name())
+        state.apply(ActionExecuted(action.name()))
+        followup = self._apply(state, events)
+        if state.active_loop and state.active_loop != before and state.active_loop in self.forms:
+            await self._form_step(state.active_loop, state, msg, dispatcher, run)
+        if followup and depth < 3:
+            await self._run(followup, state, msg, dispatcher, run, depth=depth + 1)
+
+    @staticmethod
+    def _apply(state: TrackerState, events: list[dict[str, Any]] | None) -> str | None:
+        followup = None
+        for raw in events or []:
+            ev = from_rasa(raw) if isinstance(raw, dict) else raw
+            if ev is None:
+                continue
+            if isinstance(ev, FollowupAction):
+                followup = ev.name
+            state.apply(ev)
+        return followup
+
+
+def _entity_dict(e: Any) -> dict[str, Any]:
+    if isinstance(e, dict):
+        return e
+    return {
+        "entity": getattr(e, "type", None),
+        "value": getattr(e, "value", None),
+        "text": getattr(e, "text", None),
+        "start": getattr(e, "start", None),
+        "end": getattr(e, "end", None),
+    }
+
+
+def _force_emergency(reply: AssembledReply, hits: list[Any], lang: str) -> AssembledReply:
+    names = "、".join(getattr(h, "name_zh", "") for h in hits) if lang == "zh" else ", ".join(getattr(h, "name_en", "") for h in hits)
+    urgent = (
+        f"您描述的情况可能是急症（{names}）。请立即拨打120，或马上到急诊科（本部4号楼，东门进入）。"
+        if lang == "zh"
+        else f"What you describe may be an emergency ({names}). Call 120 now or go to the Emergency Department (main campus, Building 4, east gate) immediately."
+    )
+    reply.text = urgent + ("\n" + reply.text if reply.text else "")
+    reply.triage = {"level": "emergency", "department": "emergency", "red_flags": [getattr(h, "rule_id", str(h)) for h in hits]}
+    reply.intent = "triage"
+    if reply.escalate is None or int(reply.escalate.get("priority", 3)) > 1:
+        reply.escalate = {"reason": "red_flag", "priority": 1, "summary": names}
+    return reply
