@@ -1,3 +1,4 @@
 """Imports every module that defines tables, so Base.metadata knows them all (Alembic, tests)."""
 
 from assistant.store import models  # noqa: F401
+from assistant.store import booking_tables  # noqa: F401
