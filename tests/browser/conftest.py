@@ -1,0 +1,146 @@
+"""Browser-test fixtures: the real app and the contract stand-in, each under uvicorn on a free port in a
+background thread, and Debian's Chromium driven by Playwright (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+CHROMIUM = os.environ.get("PA_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT_DIR = Path(os.environ.get("PA_TEST_SCREENSHOTS", "/tmp"))
+MOBILE = {"width": 390, "height": 844}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(app, timeout: float = 120.0) -> Iterator[str]:
+    """Run an ASGI app under uvicorn in a thread until the block ends; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws_max_size=1 << 20)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True, name=f"uvicorn-{port}")
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.started:
+            break
+        if not thread.is_alive():
+            raise RuntimeError("server thread died during start-up")
+        time.sleep(0.05)
+    else:
+        raise RuntimeError("server did not start in time")
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def _route_paths(app) -> set[str]:
+    return {getattr(r, "path", "") for r in app.routes}
+
+
+def build_real_app(data_dir: Path):
+    """The product's app (assistant.app.create_app) with the web router, on a temporary data dir."""
+    from assistant.api import web
+    from assistant.app import create_app
+    from assistant.config import Settings
+
+    settings = Settings(data_dir=data_dir, environment="test", llm_enabled=False)
+    app = create_app(settings)
+    if "/" not in _route_paths(app):  # until the app factory wires the page in itself
+        app.include_router(web.router)
+    return app
+
+
+@pytest.fixture(scope="session")
+def real_app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    data_dir = tmp_path_factory.mktemp("pa-browser-data")
+    os.environ.setdefault("PA_DATA_DIR", str(data_dir))
+    app = build_real_app(data_dir)
+    with serve(app) as base:
+        assert httpx.get(base + "/healthz", timeout=10).status_code == 200
+        yield base, app
+
+
+@pytest.fixture(scope="session")
+def real_server(real_app_server) -> str:
+    return real_app_server[0]
+
+
+@pytest.fixture(scope="session")
+def standin_server() -> Iterator[str]:
+    try:
+        from tests.browser.standin import create_standin
+    except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
+        from standin import create_standin
+
+    with serve(create_standin()) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    b = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=MOBILE, locale="zh-CN", device_scale_factor=2, has_touch=False)
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.js_errors = errors  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def launch_with_fake_mic(playwright_instance, wav: Path):
+    """A Chromium whose microphone plays `wav` once (Chromium's fake media devices)."""
+    return playwright_instance.chromium.launch(
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS
+        + [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}%noloop",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
