@@ -1,0 +1,157 @@
+"""Photo → text lines with the packaged PP-OCR models (rapidocr + onnxruntime): the engine loads lazily,
+once; recognition runs in a worker thread; table rows are rebuilt from the text boxes' coordinates."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class ImageError(ValueError):
+    """The bytes are not a decodable image."""
+
+
+@dataclass
+class Box:
+    text: str
+    score: float
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    @property
+    def h(self) -> float:
+        return self.y1 - self.y0
+
+
+def rows_from_boxes(boxes: list[Box]) -> list[str]:
+    """Group boxes into table rows by vertical overlap (robust to slight rotation), left to right,
+    cells joined by tabs."""
+    if not boxes:
+        return []
+    boxes = sorted(boxes, key=lambda b: b.cy)
+    heights = sorted(b.h for b in boxes)
+    median_h = heights[len(heights) // 2] or 1.0
+    rows: list[list[Box]] = []
+    for b in boxes:
+        placed = False
+        for row in rows:
+            # compare with the row's boxes nearest in x, so a slight tilt doesn't merge neighbouring rows
+            near = min(row, key=lambda r: abs((r.x0 + r.x1) / 2 - (b.x0 + b.x1) / 2))
+            ref_cy = near.cy + _slope(row) * (((b.x0 + b.x1) / 2) - ((near.x0 + near.x1) / 2))
+            if abs(b.cy - ref_cy) < 0.55 * median_h:
+                row.append(b)
+                placed = True
+                break
+        if not placed:
+            rows.append([b])
+    out = []
+    for row in sorted(rows, key=lambda r: sum(b.cy for b in r) / len(r)):
+        row.sort(key=lambda b: b.x0)
+        out.append("\t".join(b.text for b in row))
+    return out
+
+
+def _slope(row: list[Box]) -> float:
+    if len(row) < 2:
+        return 0.0
+    a, b = min(row, key=lambda r: r.x0), max(row, key=lambda r: r.x0)
+    dx = ((b.x0 + b.x1) - (a.x0 + a.x1)) / 2
+    return 0.0 if dx <= 0 else max(-0.2, min(0.2, (b.cy - a.cy) / dx))
+
+
+class OcrEngine:
+    """Wraps RapidOCR; `await lines(image_bytes)` returns text rows plus a note list."""
+
+    def __init__(self) -> None:
+        self._engine: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._engine is None:
+                from rapidocr import RapidOCR  # heavy import: only when the first photo arrives
+
+                logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+                self._engine = RapidOCR(params={"Global.log_level": "warning"}) if _accepts_params() else RapidOCR()
+                log.info("OCR engine loaded")
+        return self._engine
+
+    @staticmethod
+    def decode(data: bytes) -> Any:
+        """Bytes → RGB numpy array, or ImageError."""
+        import numpy as np
+        from PIL import Image, ImageOps, UnidentifiedImageError
+
+        try:
+            img = Image.open(io.BytesIO(data))
+            img = ImageOps.exif_transpose(img)
+            img = img.convert("RGB")
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
+            raise ImageError(str(e)) from e
+        w, h = img.size
+        if w < 20 or h < 20:
+            raise ImageError("image too small")
+        scale = 2000 / max(w, h)
+        if scale < 1:
+            img = img.resize((int(w * scale), int(h * scale)))
+        return np.asarray(img)[:, :, ::-1].copy()  # BGR like OpenCV
+
+    def _run(self, arr: Any) -> list[Box]:
+        engine = self._load()
+        res = engine(arr)
+        boxes: list[Box] = []
+        if res is None or getattr(res, "boxes", None) is None or res.txts is None:
+            return boxes
+        for pts, txt, score in zip(res.boxes, res.txts, res.scores, strict=False):
+            xs = [float(p[0]) for p in pts]
+            ys = [float(p[1]) for p in pts]
+            boxes.append(Box(text=str(txt), score=float(score), x0=min(xs), y0=min(ys), x1=max(xs), y1=max(ys)))
+        return boxes
+
+    def read_sync(self, data: bytes) -> tuple[list[str], list[str], float]:
+        """Rows of text, notes, mean confidence. Retries a quarter-turn when the text runs vertically."""
+        import numpy as np
+
+        arr = self.decode(data)
+        notes: list[str] = []
+        boxes = self._run(arr)
+        vertical = [b for b in boxes if b.h > 1.6 * (b.x1 - b.x0) and len(b.text) > 1]
+        if boxes and (len(vertical) > len(boxes) / 2 or len(boxes) < 3):
+            best = boxes
+            for k in (1, 3, 2):
+                alt = self._run(np.ascontiguousarray(np.rot90(arr, k)))
+                if len(alt) > len(best) * 1.3 + 1:
+                    best = alt
+                    notes.append("photo_rotated")
+            boxes = best
+        conf = sum(b.score for b in boxes) / len(boxes) if boxes else 0.0
+        low = [b for b in boxes if b.score < 0.6]
+        if boxes and len(low) > len(boxes) / 3:
+            notes.append("photo_unclear")
+        return rows_from_boxes([b for b in boxes if b.score >= 0.45]), notes, conf
+
+    async def read(self, data: bytes) -> tuple[list[str], list[str], float]:
+        return await asyncio.to_thread(self.read_sync, data)
+
+
+def _accepts_params() -> bool:
+    try:
+        import inspect
+
+        from rapidocr import RapidOCR
+
+        return "params" in inspect.signature(RapidOCR.__init__).parameters
+    except Exception:  # noqa: BLE001 - only a probe
+        return False
