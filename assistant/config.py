@@ -84,6 +84,18 @@ class Settings(BaseSettings):
     wechat_appsecret: str | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"
 
+    # WeChat Pay API v3 (all optional: with no merchant configured, online payment is off)
+    wechatpay_mchid: str | None = None
+    wechatpay_appid: str | None = None
+    wechatpay_api_base: str = "https://api.mch.weixin.qq.com"
+    wechatpay_private_key_path: Path | None = None  # merchant API private key (PEM)
+    wechatpay_cert_serial_no: str | None = None  # serial of the merchant API certificate
+    wechatpay_apiv3_key: str | None = None  # 32 characters
+    wechatpay_platform_cert_path: Path | None = None  # platform certificate(s) or public key (PEM)
+    wechatpay_platform_public_key_id: str | None = None  # only with a platform public key
+    wechatpay_notify_url: str | None = None  # public URL of POST /api/v1/payments/wechatpay/notify
+    payment_order_ttl_minutes: int = 30
+
     # Phone
     audiosocket_port: int | None = None
 

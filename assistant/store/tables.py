@@ -2,3 +2,4 @@
 
 from assistant.store import models  # noqa: F401
 from assistant.store import booking_tables  # noqa: F401
+from assistant.store import payment_tables  # noqa: F401
