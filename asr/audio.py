@@ -178,8 +178,8 @@ class InputDecoder:
     def __init__(self, sample_rate: int, encoding: str = "pcm_s16le", target_rate: int = ASR_RATE) -> None:
         if encoding not in ("pcm_s16le", "mulaw"):
             raise ValueError(f"unsupported encoding {encoding!r}: use pcm_s16le or mulaw")
-        if not 8000 <= int(sample_rate) <= 48000:
-            raise ValueError(f"unsupported sample_rate {sample_rate}: use 8000 to 48000 Hz")
+        if not 8000 <= int(sample_rate) <= 192000:
+            raise ValueError(f"unsupported sample_rate {sample_rate}: use 8000 to 192000 Hz")
         self.encoding, self.sample_rate = encoding, int(sample_rate)
         self._pcm = Pcm16Decoder()
         self._resampler = StreamResampler(self.sample_rate, target_rate)

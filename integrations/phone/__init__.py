@@ -1,0 +1,1 @@
+"""Phone line adapters: Asterisk AudioSocket and a Twilio-style media-stream WebSocket."""
