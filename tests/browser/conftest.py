@@ -24,7 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOT_DIR = Path(os.environ.get("PA_TEST_SCREENSHOTS", "/tmp"))
 MOBILE = {"width": 390, "height": 844}
 
 
@@ -94,9 +93,9 @@ def real_server(real_app_server) -> str:
 @pytest.fixture(scope="session")
 def standin_server() -> Iterator[str]:
     try:
-        from tests.browser.standin import create_standin
+        from tests.browser.browser_standin import create_standin
     except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
-        from standin import create_standin
+        from browser_standin import create_standin
 
     with serve(create_standin()) as base:
         yield base

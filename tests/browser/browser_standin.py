@@ -13,7 +13,7 @@ import itertools
 import json
 import math
 import struct
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, UploadFile, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
@@ -132,7 +132,11 @@ def create_standin() -> FastAPI:
             return
 
     @app.post("/api/v1/reports/upload")
-    async def upload(file: UploadFile = File(...), session_id: str | None = Form(None), lang: str = Form("zh")) -> JSONResponse:
+    async def upload(
+        file: Annotated[UploadFile, File()],
+        session_id: Annotated[str | None, Form()] = None,
+        lang: Annotated[str, Form()] = "zh",
+    ) -> JSONResponse:
         content = await file.read()
         app.state.log["uploads"].append(
             {"filename": file.filename, "size": len(content), "content_type": file.content_type,
