@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from assistant.actions.registry import build_actions, feature_actions
-from assistant.api import chat, errors, health
+from assistant.api import chat, errors, health, staff
 from assistant.clock import Clock
 from assistant.config import Settings, get_settings
 from assistant.dialogue.manager import DialogueManager
@@ -23,6 +23,7 @@ from assistant.readiness import Readiness
 from assistant.safety.hooks import SafetyHooks
 from assistant.services.container import Services
 from assistant.session.bus import make_bus
+from assistant.staff.auth import StaffAccounts, TokenSigner, ensure_first_admin, load_or_create_secret
 from assistant.store import repo
 from assistant.store.db import Database
 
@@ -58,6 +59,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         services = await build_services(settings, clock)
         app.state.services = services
         app.state.engine = build_engine(services)
+        secret = load_or_create_secret(settings.secret_key, settings.data_dir)
+        app.state.token_signer = TokenSigner(secret, settings.token_ttl_minutes)
+        generated = await ensure_first_admin(
+            StaffAccounts(services.db, services.clock), settings.admin_user, settings.admin_password
+        )
+        if generated:
+            # Printed once, to the operator's terminal; never logged.
+            print(
+                f"Created the first staff administrator: user {settings.admin_user or 'admin'} "
+                f"password {generated} (shown once; change it in the console).",
+                flush=True,
+            )
         readiness.add("store", services.db.ping)
         readiness.add("bus", services.bus.ping)
         background: list[asyncio.Task[None]] = []
@@ -83,4 +96,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     errors.install(app)
     app.include_router(health.router)
     app.include_router(chat.router)
+    app.include_router(staff.router)
     return app

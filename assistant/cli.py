@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--report", default="eval-report", help="report directory")
     p.add_argument("--url", default=None, help="evaluate a running server instead of in-process")
     p.add_argument("--data-dir", default=None)
+    p.add_argument("--transport", choices=["http", "ws"], default="http", help="with --url: chat over HTTP or the WebSocket")
+    p.add_argument("--suites-dir", default=None, help="a directory of suite files (default: the packaged suites)")
     p.add_argument("--gate", action="store_true", help="exit non-zero when a threshold is missed")
     p.set_defaults(func=cmd_eval)
 

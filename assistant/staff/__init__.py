@@ -1,0 +1,1 @@
+"""Staff accounts, logins and bearer tokens (roles: nurse, doctor, admin)."""

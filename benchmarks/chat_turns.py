@@ -1,0 +1,93 @@
+"""Chat-turn throughput and latency over HTTP with concurrent sessions, for rule-routed turns.
+
+Starts the real server as its own process (`patient-assistant serve`, LLM off, temporary data dir)
+unless --url is given, so client and server do not share an interpreter, then
+drives N concurrent sessions, each sending a fixed script of rule-routed turns (greeting, hand-off
+phrases, out-of-scope, clarification), and prints turns per second and p50/p95/p99 latency.
+Target: p95 under 50 ms with 20 concurrent sessions on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SCRIPT = ["你好", "hello", "今天天气怎么样", "帮我写首诗", "您好，请问你是谁", "good morning", "讲个笑话吧", "在吗"]
+
+
+async def session(client: httpx.AsyncClient, turns: int, latencies: list[float], errors: list[str]) -> None:
+    sid = None
+    for i in range(turns):
+        body = {"text": SCRIPT[i % len(SCRIPT)]}
+        if sid:
+            body["session_id"] = sid
+        t0 = time.perf_counter()
+        r = await client.post("/api/v1/chat", json=body)
+        latencies.append(time.perf_counter() - t0)
+        if r.status_code != 200:
+            errors.append(f"{r.status_code} {r.text[:80]}")
+            continue
+        sid = r.json()["session_id"]
+
+
+async def drive(base: str, sessions: int, turns: int) -> None:
+    limits = httpx.Limits(max_connections=sessions, max_keepalive_connections=sessions)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        await session(client, 3, [], [])  # warm-up
+        latencies: list[float] = []
+        errors: list[str] = []
+        t0 = time.perf_counter()
+        await asyncio.gather(*(session(client, turns, latencies, errors) for _ in range(sessions)))
+        wall = time.perf_counter() - t0
+    lat = sorted(latencies)
+    q = statistics.quantiles(lat, n=100)
+    print(f"sessions={sessions} turns={len(lat)} errors={len(errors)}")
+    print(f"throughput: {len(lat) / wall:.1f} turns/s")
+    print(f"latency per turn: p50 {q[49] * 1000:.1f} ms  p95 {q[94] * 1000:.1f} ms  p99 {q[98] * 1000:.1f} ms")
+    print(f"p95 vs 50 ms target: {q[94] * 1000 / 50:.2f}x of budget")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--url", help="an already running server")
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--turns", type=int, default=25, help="turns per session")
+    args = ap.parse_args()
+    if args.url:
+        asyncio.run(drive(args.url, args.sessions, args.turns))
+        return
+    from tests.server import free_port
+
+    port = free_port()
+    env = dict(os.environ, PA_LLM_ENABLED="false", PA_LOG_LEVEL="WARNING", PA_ADMIN_USER="bench", PA_ADMIN_PASSWORD="bench-password-1")
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = Path(sys.executable).parent / "patient-assistant"
+        proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--data-dir", tmp], env=env, stdout=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            asyncio.run(drive(base, args.sessions, args.turns))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

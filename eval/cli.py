@@ -1,0 +1,61 @@
+"""``patient-assistant eval``: run suites (in-process, or against --url), write the report, gate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+from eval.harness import run_suites
+from eval.metrics import apply_gate, compute, load_thresholds
+from eval.report import write_report
+from eval.runners import HttpRunner, InProcessRunner, Runner, WebSocketRunner, wait_ready
+from eval.suite import SuiteError, discover
+
+
+async def evaluate(suite_names: list[str] | None, report_dir: Path, url: str | None = None, transport: str = "http",
+                   data_dir: Path | None = None, progress: bool = True, suites_dir: Path | None = None) -> dict:
+    suites = discover(suite_names, suites_dir) if suites_dir else discover(suite_names)
+    runner: Runner
+    tmp = None
+    if url:
+        runner = WebSocketRunner(url) if transport == "ws" else HttpRunner(url)
+        await wait_ready(runner.http)  # type: ignore[attr-defined]
+    else:
+        if data_dir is None:
+            tmp = tempfile.TemporaryDirectory(prefix="pa-eval-")
+            data_dir = Path(tmp.name)
+        runner = InProcessRunner(data_dir)
+        await runner.start()
+    try:
+        results = await run_suites(runner, suites, progress=progress)
+    finally:
+        await runner.close()
+        if tmp is not None:
+            tmp.cleanup()
+    figs = compute(results)
+    passed = apply_gate(figs, load_thresholds())
+    return write_report(report_dir, figs, results, gate_passed=passed, runner=runner.kind, suites=[s.name for s in suites])
+
+
+def eval_main(args: argparse.Namespace) -> int:
+    try:
+        report = asyncio.run(
+            evaluate(args.suite, Path(args.report), url=args.url, transport=getattr(args, "transport", "http"),
+                     data_dir=Path(args.data_dir) if args.data_dir else None,
+                     suites_dir=Path(args.suites_dir) if getattr(args, "suites_dir", None) else None)
+        )
+    except SuiteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for name, f in report["figures"].items():
+        if f["n"] == 0:
+            continue
+        value = f"{f['value']:.3f}" if f["unit"] == "ratio" else f"{f['value']:.0f} ms"
+        ci = f" [{f['ci_low']:.3f}, {f['ci_high']:.3f}]" if f["unit"] == "ratio" else ""
+        mark = {True: "pass", False: "FAIL", None: ""}[f["passed"]]
+        print(f"{name:24s} {value:>9s}{ci}  n={f['n']:<4d} {mark}")
+    print(f"report: {Path(args.report).resolve() / 'index.html'}  gate: {'PASSED' if report['gate_passed'] else 'FAILED'}")
+    return 0 if (report["gate_passed"] or not args.gate) else 1
