@@ -8,6 +8,7 @@ what happened on the bus for observers (staff console, transcripts).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,21 @@ from assistant.store import repo
 log = logging.getLogger(__name__)
 
 DeltaSink = Callable[[str], Awaitable[None]]
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _choose_lang(text: str, detected: str, state: TrackerState) -> str:
+    """Keep the conversation's language unless the patient clearly writes in the other one."""
+    if not state.events:
+        return detected
+    if _CJK.search(text):
+        return "zh"
+    if len(_WORD.findall(text)) >= 2:
+        return "en"
+    return state.lang or detected
 
 
 class Engine:
@@ -81,12 +97,13 @@ class Engine:
     # ------------------------------------------------------------------------------------------
     async def handle(self, msg: UserText, on_delta: DeltaSink | None = None) -> ChatReply:
         text = self.validate(msg)
-        lang = msg.lang or detect_lang(text)
+        detected = msg.lang or detect_lang(text)
         channel = msg.channel or "web"
-        session_id = await self.open_session(msg.session_id, channel=channel, lang=lang)
+        session_id = await self.open_session(msg.session_id, channel=channel, lang=detected)
         started = time.perf_counter()
         async with self.services.bus.lock(session_id):
             state, status = await self._load(session_id)
+            lang = msg.lang or _choose_lang(text, detected, state)
             if status == "taken_over":
                 return await self._while_taken_over(session_id, state, text, lang)
             now = self.services.clock.now()
