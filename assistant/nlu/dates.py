@@ -127,8 +127,8 @@ def extract_dates(text: str, folded: str, now: datetime) -> list[Entity]:
             _add(out, "date", _iso(d), text, m.start(), m.end())
     for m in _MD_DOT_RE.finditer(folded):
         before, after = folded[: m.start()], folded[m.end():]
-        short = len(folded.strip()) <= 10
-        if short or _CONTEXT_BEFORE_MD.search(before) or _CONTEXT_AFTER_MD.match(after):
+        alone = folded.strip(" 。.!！?？号日") == m.group(0)
+        if alone or _CONTEXT_BEFORE_MD.search(before) or _CONTEXT_AFTER_MD.match(after):
             d = _infer_year(today, int(m.group(1)), int(m.group(2)))
             if d:
                 end = m.end() + (1 if after[:1] in ("号", "日") else 0)
@@ -138,6 +138,8 @@ def extract_dates(text: str, folded: str, now: datetime) -> list[Entity]:
         if dd is None or not 1 <= dd <= 31:
             continue
         prefix = m.group(1) or ""
+        if not prefix and folded[: m.start()].rstrip().endswith(("月", "月份")):
+            continue  # the day of an invalid "2月30号" is not "the 30th of this month"
         y, mo = today.year, today.month
         if prefix.startswith("下"):
             y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)

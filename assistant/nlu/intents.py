@@ -5,6 +5,7 @@ hand-written utterances; one intent with a confidence in [0, 1], a full ranking,
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from datetime import datetime
 
@@ -28,12 +29,27 @@ FEATURES = [f"kw_{c}" for c in _CATEGORIES] + ["kw_lab"] + [f"ent_{t}" for t in 
 # Training dates resolve against a fixed day so the model never depends on when it was trained.
 _TRAIN_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
 
+# What may surround a bare slot value ("身份证号 1101…", "my phone is 138…") without adding meaning.
+_FILLER = re.compile(
+    r"身份证号?码?|证件号?码?|手机号?码?|电话号?码?|号码|联系方式|我的|我叫|名字|姓名|是|叫|今年|患者|病人|"
+    r"\b(?:my|name|is|phone|number|id|it's|its|the|patient|mobile)\b|[\s\W_]+",
+    re.I,
+)
+
 _cache: dict[tuple[int, bool], tuple[HospitalData, IntentClassifier, Lexicon]] = {}
 _cache_lock = threading.Lock()
 
 
 def _indicators(lexicon: Lexicon, folded: str, entities: list[Entity]) -> list[str]:
     return [f"kw_{c}" for c in lexicon.categories(folded)] + [f"ent_{e.type}" for e in entities]
+
+
+def _slot_only(folded: str, entities: list[Entity]) -> bool:
+    """True when the message is only entity values plus filler words."""
+    chars = list(folded)
+    for e in entities:
+        chars[e.start: e.end] = [" "] * (e.end - e.start)
+    return len(_FILLER.sub("", "".join(chars))) <= 1
 
 
 class IntentRouter:
@@ -93,6 +109,11 @@ class IntentRouter:
         probs = self.classifier.scores(folded, _indicators(self.lexicon, folded, entities))
         classes = self.classifier.classes
         scored = {c: float(p) for c, p in zip(classes, probs, strict=True)}
+        if entities and _slot_only(folded, entities) and "out_of_scope" in scored:
+            # A bare answer to a form question (an ID, a phone, a date, a name) is not "out of scope".
+            scored["out_of_scope"] *= 0.05
+            total = sum(scored.values())
+            scored = {c: p / total for c, p in scored.items()}
         rule = apply_rules(text, folded, entities, self.lexicon)
         source = "classifier"
         if rule is not None:
