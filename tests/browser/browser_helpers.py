@@ -10,6 +10,16 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 SCREENSHOT_DIR = Path(os.environ.get("PA_TEST_SCREENSHOTS", "/tmp"))
+CHROMIUM = os.environ.get("PA_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MOBILE = {"width": 390, "height": 844}
 
 
 class SocketLog:
@@ -53,3 +63,17 @@ def wait_reply(page: Page, count: int, timeout: float = 30000):
     done = page.locator(".msg.assistant:not(.welcome):not(.streaming)")
     expect(done).to_have_count(count, timeout=timeout)
     return done.nth(count - 1)
+
+
+def launch_with_fake_mic(playwright_instance, wav: Path):
+    """A Chromium whose microphone plays `wav` once (Chromium's fake media devices)."""
+    return playwright_instance.chromium.launch(
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS
+        + [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}%noloop",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )

@@ -49,8 +49,13 @@ def scripted(session_id: str, text: str) -> dict[str, Any]:
             session_id,
             f"已为您预约{text}，心血管内科。",
             intent="booking",
-            appointment={"appointment_id": "apt-001", "status": "confirmed", "department": "cardiology",
-                         "doctor_id": "DR001", "start": "2026-11-24T09:00:00+08:00"},
+            appointment={
+                "appointment_id": "apt-001",
+                "status": "confirmed",
+                "department": "cardiology",
+                "doctor_id": "DR001",
+                "start": "2026-11-24T09:00:00+08:00",
+            },
         )
     if "胸痛" in text:
         return _reply(
@@ -66,16 +71,28 @@ def scripted(session_id: str, text: str) -> dict[str, Any]:
             session_id,
             f"已为您创建缴费订单，请点击链接支付：{PAY_URL}",
             intent="payment",
-            payment={"order_id": "ord-0001", "total": 262.0, "fund_pays": 127.32, "personal_account_pays": 86.68,
-                     "cash_pays": 48.0, "status": "created", "pay_url": PAY_URL},
+            payment={
+                "order_id": "ord-0001",
+                "total": 262.0,
+                "fund_pays": 127.32,
+                "personal_account_pays": 86.68,
+                "cash_pays": 48.0,
+                "status": "created",
+                "pay_url": PAY_URL,
+            },
         )
     if "资料" in text or "source" in text.lower():
         return _reply(
             session_id,
             "门诊时间为工作日上午08:00-12:00，下午13:30-17:00。",
             intent="faq",
-            citations=[{"doc_id": "outpatient_guide", "title": "门诊就医指南",
-                        "snippet": "工作日上午 08:00-12:00，下午 13:30-17:00。"}],
+            citations=[
+                {
+                    "doc_id": "outpatient_guide",
+                    "title": "门诊就医指南",
+                    "snippet": "工作日上午 08:00-12:00，下午 13:30-17:00。",
+                }
+            ],
         )
     return _reply(session_id, f"收到：{text}。这是一条分几段流式发送的回复。")
 
@@ -106,12 +123,19 @@ def create_standin() -> FastAPI:
                     data = json.loads(raw)
                     text = str(data["text"]).strip()
                 except (ValueError, KeyError, TypeError):
-                    await ws.send_json({"type": "error", "error": {"code": "invalid_json", "message": "bad request"}})
+                    await ws.send_json(
+                        {"type": "error", "error": {"code": "invalid_json", "message": "bad request"}}
+                    )
                     continue
                 app.state.log["chat"].append(data)
                 sid = data.get("session_id")
                 if sid and sid not in issued:
-                    await ws.send_json({"type": "error", "error": {"code": "unknown_session", "message": "unknown session_id"}})
+                    await ws.send_json(
+                        {
+                            "type": "error",
+                            "error": {"code": "unknown_session", "message": "unknown session_id"},
+                        }
+                    )
                     continue
                 if not sid:
                     sid = f"s-standin-{next(counter)}"
@@ -139,21 +163,54 @@ def create_standin() -> FastAPI:
     ) -> JSONResponse:
         content = await file.read()
         app.state.log["uploads"].append(
-            {"filename": file.filename, "size": len(content), "content_type": file.content_type,
-             "session_id": session_id, "lang": lang}
+            {
+                "filename": file.filename,
+                "size": len(content),
+                "content_type": file.content_type,
+                "session_id": session_id,
+                "lang": lang,
+            }
         )
         sid = session_id or f"s-standin-{next(counter)}"
         issued.add(sid)
-        return JSONResponse(_reply(
-            sid,
-            f"已读取文件 {file.filename}（{len(content)} 字节）。请核对识别结果：",
-            intent="report",
-            report={"items": [
-                {"code": "WBC", "name": "白细胞计数", "value": 12.5, "unit": "10^9/L", "ref_low": 3.5, "ref_high": 9.5, "flag": "high"},
-                {"code": "K", "name": "钾", "value": 6.8, "unit": "mmol/L", "ref_low": 3.5, "ref_high": 5.3, "flag": "critical_high"},
-                {"code": "HGB", "name": "血红蛋白", "value": 135, "unit": "g/L", "ref_low": 130, "ref_high": 175, "flag": "normal"},
-            ]},
-        ))
+        return JSONResponse(
+            _reply(
+                sid,
+                f"已读取文件 {file.filename}（{len(content)} 字节）。请核对识别结果：",
+                intent="report",
+                report={
+                    "items": [
+                        {
+                            "code": "WBC",
+                            "name": "白细胞计数",
+                            "value": 12.5,
+                            "unit": "10^9/L",
+                            "ref_low": 3.5,
+                            "ref_high": 9.5,
+                            "flag": "high",
+                        },
+                        {
+                            "code": "K",
+                            "name": "钾",
+                            "value": 6.8,
+                            "unit": "mmol/L",
+                            "ref_low": 3.5,
+                            "ref_high": 5.3,
+                            "flag": "critical_high",
+                        },
+                        {
+                            "code": "HGB",
+                            "name": "血红蛋白",
+                            "value": 135,
+                            "unit": "g/L",
+                            "ref_low": 130,
+                            "ref_high": 175,
+                            "flag": "normal",
+                        },
+                    ]
+                },
+            )
+        )
 
     @app.websocket("/ws/voice")
     async def ws_voice(ws: WebSocket) -> None:
@@ -173,7 +230,9 @@ def create_standin() -> FastAPI:
                     record["odd_frames"] += len(chunk) % 2
                     if record["bytes"] >= next_partial:
                         next_partial += 16000
-                        await ws.send_json({"type": "partial", "text": f"我头疼（{record['bytes'] / 32000:.1f}秒）"})
+                        await ws.send_json(
+                            {"type": "partial", "text": f"我头疼（{record['bytes'] / 32000:.1f}秒）"}
+                        )
                     continue
                 data = json.loads(msg.get("text") or "{}")
                 if data.get("type") == "start":
@@ -181,10 +240,23 @@ def create_standin() -> FastAPI:
                 elif data.get("type") == "stop":
                     record["stop"] = True
                     await ws.send_json({"type": "final", "text": "我头疼两天了"})
-                    sid = data.get("session_id") or (record["start"] or {}).get("session_id") or f"s-standin-{next(counter)}"
+                    sid = (
+                        data.get("session_id")
+                        or (record["start"] or {}).get("session_id")
+                        or f"s-standin-{next(counter)}"
+                    )
                     issued.add(sid)
-                    await ws.send_json({"type": "reply", **_reply(sid, "头疼两天，建议到神经内科就诊。", intent="triage",
-                                                                  triage={"level": "routine", "department": "neurology", "red_flags": []})})
+                    await ws.send_json(
+                        {
+                            "type": "reply",
+                            **_reply(
+                                sid,
+                                "头疼两天，建议到神经内科就诊。",
+                                intent="triage",
+                                triage={"level": "routine", "department": "neurology", "red_flags": []},
+                            ),
+                        }
+                    )
                     await ws.send_json({"type": "audio_format", "sample_rate": 16000})
                     audio = _tone(3.0, 16000)
                     # An odd split on purpose: the page must carry the odd byte over.

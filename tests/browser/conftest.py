@@ -15,16 +15,8 @@ import httpx
 import pytest
 import uvicorn
 
-CHROMIUM = os.environ.get("PA_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-MOBILE = {"width": 390, "height": 844}
+# tests/ has no __init__.py: pytest puts this directory on sys.path, so siblings import by name.
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, MOBILE
 
 
 def free_port() -> int:
@@ -37,7 +29,9 @@ def free_port() -> int:
 def serve(app, timeout: float = 120.0) -> Iterator[str]:
     """Run an ASGI app under uvicorn in a thread until the block ends; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws_max_size=1 << 20)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws_max_size=1 << 20
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True, name=f"uvicorn-{port}")
     thread.start()
@@ -92,10 +86,7 @@ def real_server(real_app_server) -> str:
 
 @pytest.fixture(scope="session")
 def standin_server() -> Iterator[str]:
-    try:
-        from tests.browser.browser_standin import create_standin
-    except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
-        from browser_standin import create_standin
+    from browser_standin import create_standin
 
     with serve(create_standin()) as base:
         yield base
@@ -129,17 +120,3 @@ def page(browser):
     yield pg
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def launch_with_fake_mic(playwright_instance, wav: Path):
-    """A Chromium whose microphone plays `wav` once (Chromium's fake media devices)."""
-    return playwright_instance.chromium.launch(
-        executable_path=CHROMIUM,
-        args=CHROMIUM_ARGS
-        + [
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}%noloop",
-            "--autoplay-policy=no-user-gesture-required",
-        ],
-    )

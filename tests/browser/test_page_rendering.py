@@ -138,7 +138,9 @@ def test_upload_button_posts_the_file_and_shows_the_items(page: Page, standin_se
     wait_reply(page, 1)
     sid = page.evaluate("() => sessionStorage.getItem('pa.session_id')")
     photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
-    page.locator("#file-input").set_input_files({"name": "血常规.png", "mimeType": "image/png", "buffer": photo})
+    page.locator("#file-input").set_input_files(
+        {"name": "血常规.png", "mimeType": "image/png", "buffer": photo}
+    )
     reply = wait_reply(page, 2)
     expect(reply.locator(".text")).to_contain_text("血常规.png")
     rows = reply.locator(".report tbody tr")
@@ -147,7 +149,13 @@ def test_upload_button_posts_the_file_and_shows_the_items(page: Page, standin_se
     expect(rows.nth(1)).to_contain_text("危急值")
     expect(page.locator(".msg.user .thumb")).to_have_count(1)
     upload = standin_log(standin_server)["uploads"][-1]
-    assert upload == {"filename": "血常规.png", "size": len(photo), "content_type": "image/png", "session_id": sid, "lang": "zh"}
+    assert upload == {
+        "filename": "血常规.png",
+        "size": len(photo),
+        "content_type": "image/png",
+        "session_id": sid,
+        "lang": "zh",
+    }
 
 
 def test_language_switch_changes_every_ui_string(page: Page, standin_server: str) -> None:

@@ -38,7 +38,9 @@ def test_static_files_have_their_types(standin_server: str, path: str, ctype: st
 
 def test_unchanged_file_revalidates_with_304(standin_server: str) -> None:
     first = httpx.get(standin_server + "/static/chat/app.js")
-    again = httpx.get(standin_server + "/static/chat/app.js", headers={"If-None-Match": first.headers["etag"]})
+    again = httpx.get(
+        standin_server + "/static/chat/app.js", headers={"If-None-Match": first.headers["etag"]}
+    )
     assert again.status_code == 304 and again.content == b""
 
 
