@@ -35,7 +35,9 @@ class IntentClassifier:
         self._feat_index = {n: i for i, n in enumerate(self.feature_names)}
         self.indicator_weight = indicator_weight
         self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
-        self.word = TfidfVectorizer(analyzer="word", token_pattern=_WORD, ngram_range=(1, 2), sublinear_tf=True)
+        self.word = TfidfVectorizer(
+            analyzer="word", token_pattern=_WORD, ngram_range=(1, 2), sublinear_tf=True
+        )
         self.model = LogisticRegression(C=c, solver="newton-cg", max_iter=500)
         self.classes: list[str] = []
 
@@ -51,7 +53,9 @@ class IntentClassifier:
         data = np.full(len(rows), self.indicator_weight)
         return sparse.csr_matrix((data, (rows, cols)), shape=(len(batch), len(self.feature_names)))
 
-    def fit(self, texts: Sequence[str], indicators: Sequence[Sequence[str]], labels: Sequence[str]) -> IntentClassifier:
+    def fit(
+        self, texts: Sequence[str], indicators: Sequence[Sequence[str]], labels: Sequence[str]
+    ) -> IntentClassifier:
         norm = [normalize(t) for t in texts]
         xc = self.char.fit_transform(norm)
         try:
@@ -65,8 +69,8 @@ class IntentClassifier:
         coef = self.model.coef_
         nc, nw = xc.shape[1], xw.shape[1]
         self._w_char = np.ascontiguousarray(coef[:, :nc].T)
-        self._w_word = np.ascontiguousarray(coef[:, nc: nc + nw].T)
-        self._w_ind = np.ascontiguousarray(coef[:, nc + nw:].T)
+        self._w_word = np.ascontiguousarray(coef[:, nc : nc + nw].T)
+        self._w_ind = np.ascontiguousarray(coef[:, nc + nw :].T)
         self._b = self.model.intercept_.copy()
         self._char_an = self.char.build_analyzer()
         self._char_vocab = self.char.vocabulary_
@@ -108,6 +112,8 @@ class IntentClassifier:
         """The same probabilities through sklearn (used by tests to check the fast path)."""
         norm = [normalize(t) for t in texts]
         parts = [self.char.transform(norm)]
-        parts.append(self.word.transform(norm) if self.word is not None else sparse.csr_matrix((len(norm), 0)))
+        parts.append(
+            self.word.transform(norm) if self.word is not None else sparse.csr_matrix((len(norm), 0))
+        )
         parts.append(self._indicators(indicators))
         return self.model.predict_proba(sparse.hstack(parts).tocsr())

@@ -13,35 +13,116 @@ from datetime import date, datetime, timedelta
 from assistant.nlu.numerals import CN_NUM, EN_NUM, en_to_int, to_int
 from assistant.nlu.types import Entity
 
-_WD_CN = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7, "末": 6,
-          "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7}
-_WD_EN = {"mon": 1, "tue": 2, "tues": 2, "wed": 3, "thu": 4, "thur": 4, "thurs": 4, "fri": 5, "sat": 6, "sun": 7}
-_MONTH_EN = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
-             "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12}
+_WD_CN = {
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "日": 7,
+    "天": 7,
+    "末": 6,
+    "1": 1,
+    "2": 2,
+    "3": 3,
+    "4": 4,
+    "5": 5,
+    "6": 6,
+    "7": 7,
+}
+_WD_EN = {
+    "mon": 1,
+    "tue": 2,
+    "tues": 2,
+    "wed": 3,
+    "thu": 4,
+    "thur": 4,
+    "thurs": 4,
+    "fri": 5,
+    "sat": 6,
+    "sun": 7,
+}
+_MONTH_EN = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
 
-_REL_DAY = {"大后天": 3, "后天": 2, "後天": 2, "明天": 1, "明日": 1, "明儿": 1, "明个": 1, "明早": 1,
-            "明晚": 1, "明上午": 1, "明下午": 1, "今天": 0, "今日": 0, "今儿": 0, "今个": 0, "今早": 0,
-            "今晚": 0, "当天": 0, "昨天": -1, "昨日": -1, "前天": -2}
+_REL_DAY = {
+    "大后天": 3,
+    "后天": 2,
+    "後天": 2,
+    "明天": 1,
+    "明日": 1,
+    "明儿": 1,
+    "明个": 1,
+    "明早": 1,
+    "明晚": 1,
+    "明上午": 1,
+    "明下午": 1,
+    "今天": 0,
+    "今日": 0,
+    "今儿": 0,
+    "今个": 0,
+    "今早": 0,
+    "今晚": 0,
+    "当天": 0,
+    "昨天": -1,
+    "昨日": -1,
+    "前天": -2,
+}
 _REL_RE = re.compile("|".join(sorted(_REL_DAY, key=len, reverse=True)))
 
 _WEEK_RE = re.compile(r"(下下个?|下个?|这个?|本|上个?)?\s*(?:周|星期|礼拜|禮拜)([一二三四五六日天末1-7])")
-_YMD_RE = re.compile(r"(?<!\d)(?:(\d{4})\s*[年/.-]\s*)?(" + CN_NUM + r")\s*月\s*(" + CN_NUM + r")\s*(?:号|號|日)?")
+_YMD_RE = re.compile(
+    r"(?<!\d)(?:(\d{4})\s*[年/.-]\s*)?(" + CN_NUM + r")\s*月\s*(" + CN_NUM + r")\s*(?:号|號|日)?"
+)
 _ISO_RE = re.compile(r"(?<!\d)(20\d{2})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 _MD_DOT_RE = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])[./](3[01]|[12]\d|0?[1-9])(?![\d.])")
-_DAY_RE = re.compile(r"(下个?月|这个?月|本月)?\s*(?<!第)(" + CN_NUM + r")\s*(?:号|號|日)(?!楼|樓|床|线|門|门|窗口|诊室|口|病房|馆|院区|厅|机|台|字)")
-_SESSION_CN = [("AM", r"上午|早上|早晨|清早|一早|上半天|大早上|早班|今早|明早|明上午"),
-               ("PM", r"下午|午后|下半天|明下午"),
-               ("NIGHT", r"晚上|夜里|夜间|晚间|傍晚|夜诊|晚诊|今晚|明晚|夜门诊|晚门诊")]
-_SESSION_EN = [("AM", r"\bmornings?\b"), ("PM", r"\bafternoons?\b"), ("NIGHT", r"\b(?:evenings?|tonight|night)\b")]
+_DAY_RE = re.compile(
+    r"(下个?月|这个?月|本月)?\s*(?<!第)("
+    + CN_NUM
+    + r")\s*(?:号|號|日)(?!楼|樓|床|线|門|门|窗口|诊室|口|病房|馆|院区|厅|机|台|字)"
+)
+_SESSION_CN = [
+    ("AM", r"上午|早上|早晨|清早|一早|上半天|大早上|早班|今早|明早|明上午"),
+    ("PM", r"下午|午后|下半天|明下午"),
+    ("NIGHT", r"晚上|夜里|夜间|晚间|傍晚|夜诊|晚诊|今晚|明晚|夜门诊|晚门诊"),
+]
+_SESSION_EN = [
+    ("AM", r"\bmornings?\b"),
+    ("PM", r"\bafternoons?\b"),
+    ("NIGHT", r"\b(?:evenings?|tonight|night)\b"),
+]
 
 _TIME_CN = re.compile(
-    r"(上午|早上|早晨|下午|晚上|中午|凌晨|傍晚|夜里)?\s*(" + CN_NUM + r")\s*(?:点|點|时|時)(?:钟)?\s*"
-    r"(半|一刻|三刻|过?(" + CN_NUM + r")\s*分?)?"
+    r"(上午|早上|早晨|下午|晚上|中午|凌晨|傍晚|夜里)?\s*("
+    + CN_NUM
+    + r")\s*(?P<unit>(?:点|點|时|時)(?:钟)?)\s*"
+    r"(?P<tail>半|一刻|三刻|过?(?P<min>" + CN_NUM + r")\s*分?)?"
 )
-_TIME_COLON = re.compile(r"(?<![\d:])([01]?\d|2[0-3])\s*[:：]\s*([0-5]\d)(?![\d:])\s*(am|pm|a\.m\.|p\.m\.)?", re.I)
-_TIME_EN = re.compile(r"(?<![\d:])(" + EN_NUM + r")\s*(?:o'?clock\s*)?(am|pm|a\.m\.|p\.m\.|o'?clock)(?![a-z])", re.I)
+_TIME_COLON = re.compile(
+    r"(?<![\d:])([01]?\d|2[0-3])\s*[:：]\s*([0-5]\d)(?![\d:])\s*(am|pm|a\.m\.|p\.m\.)?", re.I
+)
+_TIME_EN = re.compile(
+    r"(?<![\d:])(" + EN_NUM + r")\s*(?:o'?clock\s*)?(am|pm|a\.m\.|p\.m\.|o'?clock)(?![a-z])", re.I
+)
 _CONTEXT_BEFORE_MD = re.compile(r"(约|挂|改到|改成|改为|换到|到|是|定在|在|预约|on|for)\s*$", re.I)
-_CONTEXT_AFTER_MD = re.compile(r"^\s*(号|日|上午|下午|晚上|早上|中午|\d{1,2}\s*点|[零一二两三四五六七八九十]+点|am|pm|morning|afternoon)", re.I)
+_CONTEXT_AFTER_MD = re.compile(
+    r"^\s*(号|日|上午|下午|晚上|早上|中午|\d{1,2}\s*点|[零一二两三四五六七八九十]+点|am|pm|morning|afternoon)",
+    re.I,
+)
 
 
 def _iso(d: date) -> str:
@@ -126,7 +207,7 @@ def extract_dates(text: str, folded: str, now: datetime) -> list[Entity]:
         if d:
             _add(out, "date", _iso(d), text, m.start(), m.end())
     for m in _MD_DOT_RE.finditer(folded):
-        before, after = folded[: m.start()], folded[m.end():]
+        before, after = folded[: m.start()], folded[m.end() :]
         alone = folded.strip(" 。.!！?？号日") == m.group(0)
         if alone or _CONTEXT_BEFORE_MD.search(before) or _CONTEXT_AFTER_MD.match(after):
             d = _infer_year(today, int(m.group(1)), int(m.group(2)))
@@ -161,11 +242,15 @@ def extract_dates(text: str, folded: str, now: datetime) -> list[Entity]:
         _add(out, "date", _iso(_weekday_date(today, wd, m.group(1) or "")), text, m.start(), m.end())
 
     # English dates
-    for m in re.finditer(r"\b(?:the\s+)?day\s+after\s+tomorrow\b|\btomorrow\b|\btoday\b|\btonight\b|\byesterday\b", low):
+    for m in re.finditer(
+        r"\b(?:the\s+)?day\s+after\s+tomorrow\b|\btomorrow\b|\btoday\b|\btonight\b|\byesterday\b", low
+    ):
         w = m.group(0)
         delta = 2 if "after" in w else 1 if "tomorrow" in w else -1 if "yesterday" in w else 0
         _add(out, "date", _iso(today + timedelta(days=delta)), text, m.start(), m.end())
-    for m in re.finditer(r"\b(?:(this|next|coming)\s+)?(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\b", low):
+    for m in re.finditer(
+        r"\b(?:(this|next|coming)\s+)?(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\b", low
+    ):
         word = m.group(0).split()[-1]
         if not re.fullmatch(r"(mon|tues?|wednes|thurs?|fri|satur|sun)(day)?|tue|wed|thu|sat", word):
             continue
@@ -198,8 +283,8 @@ def extract_dates(text: str, folded: str, now: datetime) -> list[Entity]:
         hour = to_int(m.group(2))
         if hour is None or hour > 24:
             continue
-        word, tail = m.group(1), m.group(3) or ""
-        if m.group(2) == "一" and not word and not tail and not folded[m.end(): m.end() + 1] == "钟":
+        word, tail = m.group(1), m.group("tail") or ""
+        if m.group(2) == "一" and not word and not tail and not folded[m.end() : m.end() + 1] == "钟":
             continue  # 好一点 / 有一点: not a time
         if not word and m.start() > 0 and folded[m.start() - 1] in "有差快慢好多少点些":
             continue
@@ -210,19 +295,19 @@ def extract_dates(text: str, folded: str, now: datetime) -> list[Entity]:
             minute = 15
         elif tail == "三刻":
             minute = 45
-        elif m.group(4):
-            minute = to_int(m.group(4)) or 0
+        elif m.group("min"):
+            minute = to_int(m.group("min")) or 0
         if minute >= 60:
             continue
-        sess = _session_of(word)
-        if sess is None:
+        tsess: str | None = _session_of(word)
+        if tsess is None:
             prior = [s for s in sessions if s.end <= m.start() and m.start() - s.end <= 4]
-            sess = prior[-1].value if prior else None
-        hour = _hour_with_session(hour, sess, explicit=False)
+            tsess = prior[-1].value if prior else None
+        hour = _hour_with_session(hour, tsess, explicit=False)
         if hour >= 24:
             continue
         start = m.start(2) if not word else m.start()
-        end = m.end() if tail else m.end(2) + len(re.match(r"\s*(?:点|點|时|時)(?:钟)?", folded[m.end(2):]).group(0))
+        end = m.end() if tail else m.end("unit")
         _add(out, "time", f"{hour:02d}:{minute:02d}", text, start, end)
     for m in _TIME_COLON.finditer(folded):
         hour, minute = int(m.group(1)), int(m.group(2))

@@ -37,7 +37,9 @@ def _dedupe(entities: list[Entity]) -> list[Entity]:
     ranked = sorted(entities, key=lambda e: (-(e.end - e.start), e.start))
     kept: list[Entity] = []
     for e in ranked:
-        if any(k.type.split("_")[0] == e.type.split("_")[0] and k.start < e.end and e.start < k.end for k in kept):
+        if any(
+            k.type.split("_")[0] == e.type.split("_")[0] and k.start < e.end and e.start < k.end for k in kept
+        ):
             continue
         kept.append(e)
     return sorted(kept, key=lambda e: (e.start, e.type))
@@ -70,6 +72,9 @@ def extract_entities(
     # digits inside an ID or phone number are not dates, times, ages or choices
     pii = [(e.start, e.end) for e in found if e.type.startswith(("id_number", "phone"))]
     if pii:
-        found = [e for e in found if e.type.startswith(("id_number", "phone"))
-                 or not any(s < e.end and e.start < t for s, t in pii)]
+        found = [
+            e
+            for e in found
+            if e.type.startswith(("id_number", "phone")) or not any(s < e.end and e.start < t for s, t in pii)
+        ]
     return _dedupe(found)

@@ -55,5 +55,5 @@ def extract_identity(text: str, folded: str) -> list[Entity]:
     for m in _RUN.finditer(folded):
         got = classify_number(m.group(1))
         if got is not None:
-            out.append(Entity(got[0], got[1], text[m.start(1): m.end(1)], m.start(1), m.end(1)))
+            out.append(Entity(got[0], got[1], text[m.start(1) : m.end(1)], m.start(1), m.end(1)))
     return out

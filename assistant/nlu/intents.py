@@ -23,8 +23,21 @@ from assistant.nlu.types import Entity, NluResult
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 5000  # parse reads at most this many characters
-_ENTITY_TYPES = ("date", "session", "time", "department", "doctor", "id_number", "id_number_invalid", "phone",
-                 "phone_invalid", "ordinal", "person_name", "relationship", "age")
+_ENTITY_TYPES = (
+    "date",
+    "session",
+    "time",
+    "department",
+    "doctor",
+    "id_number",
+    "id_number_invalid",
+    "phone",
+    "phone_invalid",
+    "ordinal",
+    "person_name",
+    "relationship",
+    "age",
+)
 FEATURES = [f"kw_{c}" for c in _CATEGORIES] + ["kw_lab"] + [f"ent_{t}" for t in _ENTITY_TYPES]
 # Training dates resolve against a fixed day so the model never depends on when it was trained.
 _TRAIN_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
@@ -48,15 +61,20 @@ def _slot_only(folded: str, entities: list[Entity]) -> bool:
     """True when the message is only entity values plus filler words."""
     chars = list(folded)
     for e in entities:
-        chars[e.start: e.end] = [" "] * (e.end - e.start)
+        chars[e.start : e.end] = [" "] * (e.end - e.start)
     return len(_FILLER.sub("", "".join(chars))) <= 1
 
 
 class IntentRouter:
     """Routes one patient message to an intent. Build with ``IntentRouter.load(hospital)``."""
 
-    def __init__(self, hospital: HospitalData, classifier: IntentClassifier, lexicon: Lexicon,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        hospital: HospitalData,
+        classifier: IntentClassifier,
+        lexicon: Lexicon,
+        clock: Clock | None = None,
+    ) -> None:
         self.hospital = hospital
         self.classifier = classifier
         self.lexicon = lexicon
@@ -68,7 +86,9 @@ class IntentRouter:
         return list(self.classifier.classes)
 
     @classmethod
-    def load(cls, hospital: HospitalData, *, clock: Clock | None = None, holdout: bool = False) -> IntentRouter:
+    def load(
+        cls, hospital: HospitalData, *, clock: Clock | None = None, holdout: bool = False
+    ) -> IntentRouter:
         """Train (once per hospital, cached) and return a router. ``holdout=True`` trains without the
         held-out 20% of the utterances, for measuring accuracy on them."""
         key = (id(hospital), holdout)

@@ -93,15 +93,53 @@ class Lexicon:
                 labs.add(row.item_code)
                 labs.add(row.name_zh)
                 labs.add(row.name_en)
-        labs |= {"白细胞", "红细胞", "血红蛋白", "血小板", "尿酸", "肌酐", "血糖", "甘油三酯", "胆固醇", "转氨酶",
-                 "谷丙", "谷草", "淋巴细胞", "中性粒细胞", "钾", "钠", "氯", "尿素氮", "低密度", "高密度",
-                 "糖化", "TSH", "FT3", "FT4", "INR", "WBC", "HGB", "PLT", "ALT", "AST", "LDL", "HDL"}
+        labs |= {
+            "白细胞",
+            "红细胞",
+            "血红蛋白",
+            "血小板",
+            "尿酸",
+            "肌酐",
+            "血糖",
+            "甘油三酯",
+            "胆固醇",
+            "转氨酶",
+            "谷丙",
+            "谷草",
+            "淋巴细胞",
+            "中性粒细胞",
+            "钾",
+            "钠",
+            "氯",
+            "尿素氮",
+            "低密度",
+            "高密度",
+            "糖化",
+            "TSH",
+            "FT3",
+            "FT4",
+            "INR",
+            "WBC",
+            "HGB",
+            "PLT",
+            "ALT",
+            "AST",
+            "LDL",
+            "HDL",
+        }
         parts = sorted(labs, key=len, reverse=True)
         ascii_parts = [re.escape(p) for p in parts if p.isascii()]
         cjk_parts = [re.escape(p) for p in parts if not p.isascii()]
-        self._lab = re.compile(r"(?:\b(?:" + "|".join(ascii_parts) + r")\b|" + "|".join(cjk_parts) + r")", re.I)
+        self._lab = re.compile(
+            r"(?:\b(?:" + "|".join(ascii_parts) + r")\b|" + "|".join(cjk_parts) + r")", re.I
+        )
         self._lab_value = re.compile(
-            r"(?:\b(?:" + "|".join(ascii_parts) + r")\b|" + "|".join(cjk_parts) + r")\s*[:：]?\s*[-+]?\d+(?:\.\d+)?", re.I
+            r"(?:\b(?:"
+            + "|".join(ascii_parts)
+            + r")\b|"
+            + "|".join(cjk_parts)
+            + r")\s*[:：]?\s*[-+]?\d+(?:\.\d+)?",
+            re.I,
         )
 
     def categories(self, text: str) -> list[str]:

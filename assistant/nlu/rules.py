@@ -25,8 +25,11 @@ _GREETING = re.compile(
     r"good|morning|afternoon|evening|thanks|thank|you|so|much|very|bye|goodbye|see|🙏|👋)+",
     re.I,
 )
-_GREETING_CORE = re.compile(r"你好|您好|你们好|在吗|在不在|有人|哈喽|哈啰|嗨|喂|好$|早|谢|再见|拜拜|打扰|nihao|hello|hallo|hi|hey|"
-                            r"good|thank|bye|🙏|👋", re.I)
+_GREETING_CORE = re.compile(
+    r"你好|您好|你们好|在吗|在不在|有人|哈喽|哈啰|嗨|喂|好$|早|谢|再见|拜拜|打扰|nihao|hello|hallo|hi|hey|"
+    r"good|thank|bye|🙏|👋",
+    re.I,
+)
 _AFFIRM = re.compile(
     r"(?:对|对的|对啊|对呀|对头|对对|是|是的|是啊|是呀|嗯|恩|好|好的|好滴|好嘞|好啊|好吧|行|行的|行啊|可以|可以的|没错|没问题|"
     r"确认|确定|就这样|就这个|就它|中|要得|没毛病|妥|ok|okay|okey|yes|yeah|yep|yup|sure|correct|right|"

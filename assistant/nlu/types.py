@@ -35,11 +35,19 @@ class Entity:
 
     def as_rasa(self) -> dict[str, Any]:
         """The rasa-sdk ``latest_message['entities']`` shape."""
-        return {"entity": self.type, "value": self.value, "start": self.start, "end": self.end, "text": self.text}
+        return {
+            "entity": self.type,
+            "value": self.value,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+        }
 
     def __repr__(self) -> str:  # never leak PII through logs or tracebacks
         if self.type in PII_TYPES:
-            return f"Entity(type={self.type!r}, value={self.masked_value!r}, start={self.start}, end={self.end})"
+            return (
+                f"Entity(type={self.type!r}, value={self.masked_value!r}, start={self.start}, end={self.end})"
+            )
         return (
             f"Entity(type={self.type!r}, value={self.value!r}, text={self.text!r}, "
             f"start={self.start}, end={self.end})"

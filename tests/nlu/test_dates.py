@@ -75,7 +75,7 @@ def test_correction_text(hospital, now):
 def test_offsets_point_into_the_original_text(hospital, now):
     text = "我想约后天上午九点的心内科"
     for e in extract_entities(text, hospital, now):
-        assert text[e.start: e.end] == e.text
+        assert text[e.start : e.end] == e.text
 
 
 def test_full_width_digits(hospital, now):
@@ -84,7 +84,7 @@ def test_full_width_digits(hospital, now):
     assert ("date", "2026-11-25") in [(e.type, e.value) for e in ents]
     assert ("time", "09:30") in [(e.type, e.value) for e in ents]
     for e in ents:
-        assert text[e.start: e.end] == e.text
+        assert text[e.start : e.end] == e.text
 
 
 def test_year_and_month_boundaries(hospital):
@@ -96,7 +96,9 @@ def test_year_and_month_boundaries(hospital):
     assert _vals("下周三", hospital, late, "date") == ["2027-01-06"]
 
 
-@pytest.mark.parametrize("text", ["我头有一点疼", "好一点了", "第一次来", "血糖6.12", "WBC 11.25", "咳嗽三个月了", "3号楼在哪"])
+@pytest.mark.parametrize(
+    "text", ["我头有一点疼", "好一点了", "第一次来", "血糖6.12", "WBC 11.25", "咳嗽三个月了", "3号楼在哪"]
+)
 def test_no_false_dates_or_times(hospital, now, text):
     types = {e.type for e in extract_entities(text, hospital, now)}
     assert not types & {"date", "time"}, text

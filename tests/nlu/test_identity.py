@@ -16,8 +16,11 @@ BAD_CHECK_ID = VALID_ID[:17] + ("5" if VALID_ID[17] != "5" else "6")
 
 
 def _typed(text, hospital, now):
-    return [(e.type, e.value) for e in extract_entities(text, hospital, now)
-            if e.type.startswith(("id_number", "phone"))]
+    return [
+        (e.type, e.value)
+        for e in extract_entities(text, hospital, now)
+        if e.type.startswith(("id_number", "phone"))
+    ]
 
 
 def test_valid_id_number(hospital, now):
@@ -33,7 +36,12 @@ def test_id_with_x_check_digit_is_uppercased(hospital, now):
 
 @pytest.mark.parametrize(
     "raw",
-    [BAD_CHECK_ID, VALID_ID[:17], VALID_ID + "1", "110101199013074514"],  # check digit, 17, 19 digits, month 13
+    [
+        BAD_CHECK_ID,
+        VALID_ID[:17],
+        VALID_ID + "1",
+        "110101199013074514",
+    ],  # check digit, 17, 19 digits, month 13
 )
 def test_invalid_id_numbers(hospital, now, raw):
     got = _typed(f"我的身份证是{raw}", hospital, now)
@@ -55,7 +63,9 @@ def test_valid_phones(hospital, now, text, value):
     assert _typed(text, hospital, now) == [("phone", value)]
 
 
-@pytest.mark.parametrize("raw", ["1381234567", "138123456789", "12812345678"])  # 10 digits, 12 digits, 12x prefix
+@pytest.mark.parametrize(
+    "raw", ["1381234567", "138123456789", "12812345678"]
+)  # 10 digits, 12 digits, 12x prefix
 def test_invalid_phones(hospital, now, raw):
     assert [t for t, _ in _typed(f"手机号{raw}", hospital, now)] == ["phone_invalid"]
 

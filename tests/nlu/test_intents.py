@@ -32,7 +32,10 @@ def test_heldout_accuracy_at_least_090(heldout_router: IntentRouter, record_prop
             errors.append(f"  {ex.intent:>12} → {got:<12} {ex.text}")
     correct = sum(n for (gold, got), n in confusion.items() if gold == got)
     accuracy = correct / len(test)
-    lines = [f"held-out intent accuracy: {accuracy:.3f} ({correct}/{len(test)})", "per intent (gold: right/total):"]
+    lines = [
+        f"held-out intent accuracy: {accuracy:.3f} ({correct}/{len(test)})",
+        "per intent (gold: right/total):",
+    ]
     for gold in labels:
         total = sum(n for (g, _), n in confusion.items() if g == gold)
         right = confusion[(gold, gold)]
@@ -52,13 +55,30 @@ def test_heldout_utterances_are_not_in_training(heldout_router: IntentRouter):
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("转人工", "human"), ("我要找真人", "human"), ("人工客服", "human"), ("I want a person", "human"),
+        ("转人工", "human"),
+        ("我要找真人", "human"),
+        ("人工客服", "human"),
+        ("I want a person", "human"),
         ("talk to a human please", "human"),
-        ("你好", "greeting"), ("在吗？", "greeting"), ("hello", "greeting"), ("谢谢 再见", "greeting"),
-        ("对", "affirm"), ("是的", "affirm"), ("好的", "affirm"), ("没错", "affirm"), ("确认", "affirm"), ("yes", "affirm"),
+        ("你好", "greeting"),
+        ("在吗？", "greeting"),
+        ("hello", "greeting"),
+        ("谢谢 再见", "greeting"),
+        ("对", "affirm"),
+        ("是的", "affirm"),
+        ("好的", "affirm"),
+        ("没错", "affirm"),
+        ("确认", "affirm"),
+        ("yes", "affirm"),
         ("ok", "affirm"),
-        ("不对", "deny"), ("不是", "deny"), ("不要", "deny"), ("no", "deny"),
-        ("第二个", "choose"), ("2", "choose"), ("选一", "choose"), ("the first one", "choose"),
+        ("不对", "deny"),
+        ("不是", "deny"),
+        ("不要", "deny"),
+        ("no", "deny"),
+        ("第二个", "choose"),
+        ("2", "choose"),
+        ("选一", "choose"),
+        ("the first one", "choose"),
         ("WBC 12.5 HGB 98 PLT 300", "report"),
     ],
 )
@@ -124,8 +144,14 @@ def test_a_bare_slot_value_is_not_out_of_scope(router: IntentRouter):
 @pytest.mark.parametrize(
     ("text", "lang"),
     [
-        ("我头疼", "zh"), ("headache since yesterday", "en"), ("WBC 12.5 偏高吗", "zh"), ("", "zh"),
-        ("I want to book 心内科 tomorrow morning please", "en"), ("ok", "en"), ("挂号ok吗", "zh"), ("😀", "zh"),
+        ("我头疼", "zh"),
+        ("headache since yesterday", "en"),
+        ("WBC 12.5 偏高吗", "zh"),
+        ("", "zh"),
+        ("I want to book 心内科 tomorrow morning please", "en"),
+        ("ok", "en"),
+        ("挂号ok吗", "zh"),
+        ("😀", "zh"),
     ],
 )
 def test_detect_lang(text, lang):

@@ -15,7 +15,17 @@ def _vals(text, hospital, now, type_):
 
 
 @pytest.mark.parametrize(
-    ("s", "n"), [("两", 2), ("十", 10), ("十二", 12), ("二十五", 25), ("八十", 80), ("一百零五", 105), ("九", 9), ("25", 25)]
+    ("s", "n"),
+    [
+        ("两", 2),
+        ("十", 10),
+        ("十二", 12),
+        ("二十五", 25),
+        ("八十", 80),
+        ("一百零五", 105),
+        ("九", 9),
+        ("25", 25),
+    ],
 )
 def test_chinese_numerals(s, n):
     assert cn_to_int(s) == n
@@ -24,9 +34,22 @@ def test_chinese_numerals(s, n):
 @pytest.mark.parametrize(
     ("text", "n"),
     [
-        ("第二个", 2), ("第2个", 2), ("2", 2), ("2号", 2), ("选3", 3), ("选第三个", 3), ("就第一个吧", 1),
-        ("选一", 1), ("二", 2), ("最后一个", -1), ("the second one", 2), ("number two", 2), ("option 3", 3),
-        ("the first", 1), ("#2", 2), ("the last one", -1),
+        ("第二个", 2),
+        ("第2个", 2),
+        ("2", 2),
+        ("2号", 2),
+        ("选3", 3),
+        ("选第三个", 3),
+        ("就第一个吧", 1),
+        ("选一", 1),
+        ("二", 2),
+        ("最后一个", -1),
+        ("the second one", 2),
+        ("number two", 2),
+        ("option 3", 3),
+        ("the first", 1),
+        ("#2", 2),
+        ("the last one", -1),
     ],
 )
 def test_ordinals(hospital, now, text, n):
@@ -62,12 +85,26 @@ def test_no_name_without_a_trigger(hospital, now):
 @pytest.mark.parametrize(
     ("text", "rel"),
     [
-        ("我", "self"), ("本人", "self"), ("给我自己挂", "self"),
-        ("我妈", "mother"), ("母亲", "mother"), ("老妈", "mother"),
-        ("我爸", "father"), ("父亲", "father"),
-        ("孩子", "child"), ("儿子", "child"), ("女儿", "child"), ("宝宝", "child"),
-        ("老婆", "spouse"), ("老公", "spouse"), ("爱人", "spouse"),
-        ("my mother", "mother"), ("my dad", "father"), ("my son", "child"), ("myself", "self"), ("my wife", "spouse"),
+        ("我", "self"),
+        ("本人", "self"),
+        ("给我自己挂", "self"),
+        ("我妈", "mother"),
+        ("母亲", "mother"),
+        ("老妈", "mother"),
+        ("我爸", "father"),
+        ("父亲", "father"),
+        ("孩子", "child"),
+        ("儿子", "child"),
+        ("女儿", "child"),
+        ("宝宝", "child"),
+        ("老婆", "spouse"),
+        ("老公", "spouse"),
+        ("爱人", "spouse"),
+        ("my mother", "mother"),
+        ("my dad", "father"),
+        ("my son", "child"),
+        ("myself", "self"),
+        ("my wife", "spouse"),
     ],
 )
 def test_relationships(hospital, now, text, rel):
@@ -77,9 +114,19 @@ def test_relationships(hospital, now, text, rel):
 @pytest.mark.parametrize(
     ("text", "years"),
     [
-        ("5岁", 5.0), ("三个月大", 0.25), ("70多岁", 70.0), ("八十岁", 80.0), ("两岁半", 2.5), ("一岁半", 1.5),
-        ("二十五岁", 25.0), ("5周岁", 5.0), ("6个月的宝宝", 0.5), ("5-year-old", 5.0), ("70 years old", 70.0),
-        ("6 months old", 0.5), ("aged 82", 82.0),
+        ("5岁", 5.0),
+        ("三个月大", 0.25),
+        ("70多岁", 70.0),
+        ("八十岁", 80.0),
+        ("两岁半", 2.5),
+        ("一岁半", 1.5),
+        ("二十五岁", 25.0),
+        ("5周岁", 5.0),
+        ("6个月的宝宝", 0.5),
+        ("5-year-old", 5.0),
+        ("70 years old", 70.0),
+        ("6 months old", 0.5),
+        ("aged 82", 82.0),
     ],
 )
 def test_ages(hospital, now, text, years):
@@ -94,5 +141,11 @@ def test_symptom_durations_are_not_ages(hospital, now):
 def test_a_whole_booking_message(hospital, now):
     ents = extract_entities("帮我妈挂明天上午心内科沈主任的号，她78岁", hospital, now)
     got = {(e.type, e.value) for e in ents}
-    assert {("relationship", "mother"), ("date", "2026-11-24"), ("session", "AM"), ("department", "cardiology"),
-            ("doctor", "DR001"), ("age", 78.0)} <= got
+    assert {
+        ("relationship", "mother"),
+        ("date", "2026-11-24"),
+        ("session", "AM"),
+        ("department", "cardiology"),
+        ("doctor", "DR001"),
+        ("age", 78.0),
+    } <= got
