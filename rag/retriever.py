@@ -1,0 +1,129 @@
+"""Hybrid retrieval: dense (Chroma + e5) and lexical (BM25 over jieba) lists fused by reciprocal rank,
+and a calibrated confidence below which the assistant abstains instead of answering."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.index import ChunkIndex, embed_query
+from rag.lexical import BM25Index, query_terms, tokenize
+from rag.synonyms import SYNONYMS, expand_query
+from rag.types import Chunk, Hit
+
+RRF_K = 60
+CANDIDATES = 30
+RECORD_WEIGHT = 0.5  # data-table rows (62 doctors...) must not crowd out the prose that explains a rule
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic model over features of the best hits, fitted by ``python -m rag.calibrate`` on
+    ``rag/calibration.yaml`` (kept apart from the evaluation suite). ``threshold`` is the confidence
+    needed to answer."""
+
+    # top dense similarity, dense gap, coverage, most informative missing word
+    weights: tuple[float, ...] = (2.117, 0.739, 6.772, -2.763)
+    bias: float = -2.592
+    threshold: float = 0.35
+
+
+DEFAULT_CALIBRATION = Calibration()
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
+
+
+@dataclass
+class Assessment:
+    hits: list[Hit]
+    features: tuple[float, ...]
+    confidence: float
+
+
+class Retriever:
+    def __init__(self, index: ChunkIndex, lexical: BM25Index, chunks: dict[str, Chunk],
+                 calibration: Calibration = DEFAULT_CALIBRATION) -> None:
+        self.index = index
+        self.lexical = lexical
+        self.chunks = chunks
+        self.calibration = calibration
+
+    def _search(self, query: str, k: int) -> tuple[list[Hit], list[float]]:
+        q = expand_query(query)
+        dense = self.index.query(embed_query(q), CANDIDATES)
+        lexical = self.lexical.search(q, CANDIDATES)
+        fused: dict[str, Hit] = {}
+        for rank, (cid, sim) in enumerate(dense):
+            chunk = self.chunks.get(cid)
+            if chunk is None:
+                continue
+            hit = fused.setdefault(cid, Hit(chunk=chunk, score=0.0))
+            hit.score += (RECORD_WEIGHT if chunk.kind == "record" else 1.0) / (RRF_K + rank + 1)
+            hit.dense = sim
+        for rank, (cid, score) in enumerate(lexical):
+            chunk = self.chunks.get(cid)
+            if chunk is None:
+                continue
+            hit = fused.setdefault(cid, Hit(chunk=chunk, score=0.0))
+            hit.score += (RECORD_WEIGHT if chunk.kind == "record" else 1.0) / (RRF_K + rank + 1)
+            hit.lexical = score
+        hits = sorted(fused.values(), key=lambda h: -h.score)[:k]
+        for i, h in enumerate(hits):
+            h.rank = i + 1
+        return hits, [s for _, s in dense]
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """Blocking: embeds the query and asks both indexes. Run it in a worker thread."""
+        return self._search(query, k)[0]
+
+    def assess(self, query: str, k: int = 5) -> Assessment:
+        """Hits, their features and the confidence that they answer the query (blocking)."""
+        hits, dense = self._search(query, k)
+        feats = self.features(query, hits, dense)
+        return Assessment(hits, feats, self.confidence(feats) if hits else 0.0)
+
+    def features(self, query: str, hits: list[Hit], dense: list[float]) -> tuple[float, ...]:
+        """(top dense similarity, its gap over the candidates' mean, IDF-weighted share of the query's
+        words found in one of the top hits, the weight of the most informative word found in none)."""
+        top = dense[0] if dense else 0.0
+        gap = top - float(np.mean(dense)) if dense else 0.0
+        own = query_terms(query)
+        if not own:
+            return top, gap, 0.0, 1.0
+        n = max(len(self.lexical), 1)
+        max_idf = math.log(1 + (n + 0.5) / 0.5)
+
+        def idf(t: str) -> float:
+            # words the BM25 index never saw whole (accurate-mode tokens) fall back to their pieces
+            parts = [t] if self.lexical.document_frequency(t) or len(t) < 3 else tokenize(t) or [t]
+            df = min(self.lexical.document_frequency(p) for p in parts)
+            return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+        # a colloquial word counts as found when its written form is found ("看牙" -> "口腔科")
+        alts = {t: {t, *tokenize(expand_query(t).removeprefix(t))} for t in own}
+        lower = query.lower()
+        for key in SYNONYMS:
+            if key.lower() in lower:
+                for t in own:
+                    if t in key.lower() or key.lower() in t:
+                        alts[t] |= set(tokenize(SYNONYMS[key]))
+        weights = {t: idf(t) for t in own}
+        total = sum(weights.values()) or 1.0
+        best = 0.0
+        found: set[str] = set()
+        for h in hits[:3]:
+            hay = (h.chunk.text + " " + h.chunk.heading).lower()
+            toks = set(tokenize(hay))
+            present = {t for t in own if any(a in toks or a in hay for a in alts[t])}
+            found |= present
+            best = max(best, sum(weights[t] for t in present) / total)
+        missing = [weights[t] / max_idf for t in own if t not in found]
+        return top, gap, min(best, 1.0), max(missing, default=0.0)
+
+    def confidence(self, feats: tuple[float, ...]) -> float:
+        cal = self.calibration
+        return _sigmoid(sum(w * f for w, f in zip(cal.weights, feats, strict=False)) + cal.bias)

@@ -1,0 +1,43 @@
+"""How patients say it versus how the hospital writes it: colloquial names are expanded with the
+documents' terms before retrieval (both dense and lexical)."""
+
+from __future__ import annotations
+
+# colloquial -> written form(s)
+SYNONYMS: dict[str, str] = {
+    "心内科": "心血管内科", "心脏科": "心血管内科", "呼吸科": "呼吸与危重症医学科", "消化科": "消化内科",
+    "胃病": "消化内科", "内分泌": "内分泌科", "神内": "神经内科", "神外": "神经外科", "耳鼻喉": "耳鼻咽喉头颈外科",
+    "眼睛": "眼科", "牙科": "口腔科", "看牙": "口腔科", "牙齿": "口腔科", "牙疼": "口腔科", "康复科": "康复医学科",
+    "心理科": "精神心理科", "精神科": "精神心理科", "妇产科": "妇科 产科", "小儿科": "儿科", "外科": "普外科",
+    "核磁": "磁共振", "核磁共振": "磁共振", "MRI": "磁共振", "B超": "超声", "彩超": "超声", "胃肠镜": "胃镜 肠镜",
+    "发烧": "发热", "高烧": "发热", "拉肚子": "腹泻 肠道门诊", "星期六": "周六", "礼拜六": "周六", "星期天": "周日",
+    "星期日": "周日", "礼拜天": "周日", "周末": "周六 周日", "晚上": "夜间", "半夜": "夜间", "下班": "夜间",
+    "放假": "节假日", "国庆": "法定节假日", "春节": "法定节假日", "过年": "春节 除夕", "挂号费": "诊察费",
+    "看病的钱": "诊察费", "专家号": "主任医师", "退号": "取消预约", "退钱": "退费 退回", "放号": "号源发放",
+    "迟到": "迟到", "没去": "爽约", "食堂": "餐厅", "吃饭": "餐厅", "开饭": "早餐 午餐 晚餐", "病历": "病案 病历",
+    "押金": "押金 预交金", "住院手续": "办理入院", "发票": "电子票据", "报销": "医保 报销比例", "丢": "失物招领",
+    "掉了": "失物招领", "wifi": "Wi-Fi", "WIFI": "Wi-Fi", "无线网": "Wi-Fi", "上网": "Wi-Fi", "取钱": "ATM",
+    "提款机": "ATM", "抽烟": "吸烟", "探望": "探视", "看望": "探视", "陪床": "陪护", "护理员": "护工",
+    "小孩": "儿童", "孩子": "儿童", "宝宝": "儿童 婴儿", "老人": "老年人", "老年": "老年人", "坐车": "公交 地铁",
+    "地铁站": "地铁", "打车": "出租车", "停车费": "停车 收费标准", "验血": "抽血", "化验": "检验", "查报告": "报告查询",
+    "网上看病": "互联网医院 线上复诊", "网上": "线上 互联网医院", "线上": "线上 互联网医院", "送药": "药品配送",
+    "快递": "配送", "开药": "处方", "录音": "语音", "聊天记录": "对话记录", "隐私": "个人信息",
+    "中风": "卒中", "脑梗": "卒中 脑梗死", "心梗": "心肌梗死 胸痛中心", "狗咬": "动物咬伤 狂犬病", "猫抓": "动物咬伤 狂犬病",
+    "拍片": "X线", "做CT": "CT", "问诊": "复诊", "建卡": "建档", "生孩子": "产科 分娩",
+    "ward": "ward visiting", "visit": "visiting", "park": "parking", "metro": "Metro Line", "subway": "Metro Line",
+    "doctor online": "internet hospital follow-up", "deposit": "deposit admission", "chat": "conversation logs",
+    "fever": "Fever Clinic", "emergency": "Emergency Department",
+}
+_KEYS = sorted(SYNONYMS, key=len, reverse=True)
+
+
+def expand_query(query: str) -> str:
+    """Append the written forms of any colloquial terms found in the query."""
+    low = query.lower()
+    extra: list[str] = []
+    for key in _KEYS:
+        if key.lower() in low:
+            for term in SYNONYMS[key].split():
+                if term.lower() not in low and term not in extra:
+                    extra.append(term)
+    return query if not extra else f"{query} {' '.join(extra)}"
