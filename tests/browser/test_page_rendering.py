@@ -4,6 +4,9 @@ buttons, report upload, reconnecting with the same session, language and large-f
 
 from __future__ import annotations
 
+import struct
+import zlib
+
 import httpx
 import numpy as np
 import pytest
@@ -12,6 +15,22 @@ from browser_standin import PAY_URL
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
+
+
+def tiny_png(width: int = 40, height: int = 30) -> bytes:
+    """A real PNG (grey gradient) built with zlib, so the page can show its thumbnail."""
+    rows = b"".join(b"\x00" + bytes((x * 6) % 256 for x in range(width)) for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def standin_log(base: str) -> dict:
@@ -137,7 +156,7 @@ def test_upload_button_posts_the_file_and_shows_the_items(page: Page, standin_se
     send(page, "你好")
     wait_reply(page, 1)
     sid = page.evaluate("() => sessionStorage.getItem('pa.session_id')")
-    photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    photo = tiny_png()
     page.locator("#file-input").set_input_files(
         {"name": "血常规.png", "mimeType": "image/png", "buffer": photo}
     )

@@ -253,7 +253,7 @@ async function uploadFile(file) {
   hideNotice();
   let preview = null;
   if (file.type.startsWith("image/")) {
-    preview = el("img", { class: "thumb", alt: file.name, src: URL.createObjectURL(file) });
+    preview = el("img", { class: "thumb", alt: file.name, src: URL.createObjectURL(file), onerror: (e) => e.target.remove() });
   }
   addUserMessage(t(state.lang, "upload_sent", { name: file.name }), preview);
   const bubble = addAssistantBubble();

@@ -180,7 +180,7 @@ function reportCard(report, ctx) {
           return el("tr", { class: `flag-${flag || "none"}` },
             el("th", { scope: "row", text: [i.name, i.code && i.code !== i.name ? `(${i.code})` : ""].join(" ").trim() }),
             el("td", { text: `${i.value ?? ""} ${i.unit ?? ""}`.trim() }),
-            el("td", { text: range(i) }),
+            el("td", { text: range(i), "data-label": t(lang, "report_range") }),
             el("td", { text: flag ? t(lang, `flag_${flag}`) : "" }),
           );
         })),
