@@ -50,3 +50,18 @@ async def db(request, tmp_path):
 @pytest.fixture
 def service(db, hospital, clock):
     return build_booking_service(db, hospital, clock)
+
+
+def make_id(birth: str, seq: str = "123", area: str = "330106") -> str:
+    """A valid GB 11643 ID number for a birth date YYYYMMDD (fictional area and sequence)."""
+    from assistant.safety.pii import id_check_digit
+
+    first17 = f"{area}{birth}{seq}"
+    return first17 + id_check_digit(first17)
+
+
+@pytest.fixture
+def services(db, hospital, clock, settings):
+    from assistant.services.container import Services
+
+    return Services(settings=settings, hospital=hospital, clock=clock, db=db, booking=build_booking_service(db, hospital, clock))
