@@ -152,6 +152,10 @@ def create_standin() -> FastAPI:
                     await ws.send_json({"type": "delta", "text": piece})
                     await asyncio.sleep(delay)
                 await ws.send_json({"type": "reply", **reply})
+                if "护士" in text:  # a staff member takes over and writes; later the session is closed
+                    await asyncio.sleep(0.1)
+                    await ws.send_json({"type": "staff", "text": "您好，我是护士小李，请问哪里不舒服？"})
+                    await ws.send_json({"type": "closed"})
         except WebSocketDisconnect:
             return
 

@@ -108,6 +108,16 @@ def test_emergency_triage_is_prominent_and_escalates(page: Page, standin_server:
     expect(reply.locator(".escalation")).to_contain_text("esc-0001")
 
 
+def test_staff_messages_pushed_on_the_socket_are_shown(page: Page, standin_server: str) -> None:
+    open_chat(page, standin_server)
+    send(page, "我想找护士")
+    wait_reply(page, 1)
+    staff = page.locator(".msg.staff")
+    expect(staff.locator(".who")).to_have_text("人工客服")
+    expect(staff.locator(".text")).to_have_text("您好，我是护士小李，请问哪里不舒服？")
+    expect(page.locator(".system-note")).to_have_text("本次会话已结束。如需帮助，请发送新消息。")
+
+
 def test_choice_buttons_send_the_choice(page: Page, standin_server: str) -> None:
     sockets = open_chat(page, standin_server)
     send(page, "给我几个选项")

@@ -140,7 +140,33 @@ const socket = new ReconnectingSocket(wsUrl("ws/chat"), {
   onMessage: (msg) => onChatMessage(msg),
 });
 
+const PUSH_TYPES = new Set(["staff", "handback", "closed", "notice", "payment"]);
+
+/** Messages pushed outside a turn: a staff member's words, hand-back, session closed, notices, payment. */
+function onPushMessage(msg) {
+  const text = String(msg.text ?? msg.message ?? msg.reply ?? "");
+  if (msg.type === "staff") {
+    const name = msg.staff_name || msg.name || t(state.lang, "staff");
+    const node = el("div", { class: "msg staff" },
+      el("div", { class: "bubble" }, el("p", { class: "who", text: name }), el("p", { class: "text", text })));
+    $("log").append(node);
+  } else if (msg.type === "payment" && msg.payment) {
+    const b = addAssistantBubble();
+    finishBubble(b, { reply: text, payment: msg.payment });
+  } else {
+    const fallback = { handback: "handback", closed: "closed", payment: "payment_update" }[msg.type];
+    const line = text || (fallback ? t(state.lang, fallback) : "");
+    if (!line) return;
+    $("log").append(el("p", { class: "system-note", role: "status", text: line }));
+  }
+  scrollToEnd();
+}
+
 function onChatMessage(msg) {
+  if (PUSH_TYPES.has(msg.type)) {
+    onPushMessage(msg);
+    return;
+  }
   const b = state.pending[0];
   if (msg.type === "delta") {
     if (!b) return;

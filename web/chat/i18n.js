@@ -97,6 +97,10 @@ export const STRINGS = {
     voice_connecting: "正在连接语音…",
     voice_error: "语音出错：{msg}",
     stop_audio: "停止播放",
+    staff: "人工客服",
+    handback: "人工客服已结束接待，由智能助手继续为您服务。",
+    closed: "本次会话已结束。如需帮助，请发送新消息。",
+    payment_update: "缴费状态已更新。",
     disclaimer: "本助手不做诊断、不开药，信息仅供参考；紧急情况请拨打 120。",
   },
   en: {
@@ -194,6 +198,10 @@ export const STRINGS = {
     voice_connecting: "Connecting voice…",
     voice_error: "Voice error: {msg}",
     stop_audio: "Stop audio",
+    staff: "Staff",
+    handback: "Our staff have finished; the assistant will carry on helping you.",
+    closed: "This conversation has ended. Send a new message if you need help.",
+    payment_update: "Your payment status has changed.",
     disclaimer: "This assistant does not diagnose or prescribe; for information only. In an emergency call 120.",
   },
 };
