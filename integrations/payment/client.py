@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -25,8 +25,10 @@ log = logging.getLogger(__name__)
 
 
 class WechatPayClient:
-    def __init__(self, config: WechatPayConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, config: WechatPayConfig, *, transport: httpx.AsyncBaseTransport | None = None,
+                 now: Callable[[], datetime] | None = None) -> None:
         self.config = config
+        self._now = now or (lambda: datetime.now().astimezone())
         self._http = httpx.AsyncClient(
             base_url=config.api_base.rstrip("/"),
             timeout=httpx.Timeout(config.timeout_s),
@@ -41,7 +43,7 @@ class WechatPayClient:
     def _auth(self, method: str, url_path: str, body: str) -> str:
         return crypto.authorization(
             self.config.mchid, self.config.merchant_serial_no, self.config.private_key,
-            method, url_path, body, str(int(time.time())), crypto.nonce_str(),
+            method, url_path, body, str(int(self._now().timestamp())), crypto.nonce_str(),
         )
 
     async def request(self, method: str, path: str, *, body: dict[str, Any] | None = None,
@@ -76,7 +78,7 @@ class WechatPayClient:
 
     def _verify_response(self, resp: httpx.Response) -> None:
         try:
-            verify_signed(self.config, resp.headers, resp.text, datetime.now().astimezone())
+            verify_signed(self.config, resp.headers, resp.text, self._now())
         except NotificationRejected as exc:
             raise WechatPayError(resp.status_code, "BAD_RESPONSE_SIGNATURE", exc.message) from None
 
@@ -118,7 +120,7 @@ class WechatPayClient:
 
     def jsapi_pay_params(self, prepay_id: str) -> dict[str, str]:
         """The parameters for wx.requestPayment / WeixinJSBridge in the Official Account page."""
-        ts, nonce, package = str(int(time.time())), crypto.nonce_str(), f"prepay_id={prepay_id}"
+        ts, nonce, package = str(int(self._now().timestamp())), crypto.nonce_str(), f"prepay_id={prepay_id}"
         message = f"{self.config.appid}\n{ts}\n{nonce}\n{package}\n"
         return {"appId": self.config.appid, "timeStamp": ts, "nonceStr": nonce, "package": package,
                 "signType": "RSA", "paySign": crypto.sign(self.config.private_key, message)}
