@@ -244,20 +244,23 @@ function updateCount() {
 function setupComposer() {
   const form = $("composer");
   const ta = $("message-input");
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
+  const submit = () => {
     if (sendText(ta.value)) {
       ta.value = "";
       autoGrow(ta);
       updateCount();
     }
     ta.focus();
+  };
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    submit();
   });
   ta.addEventListener("keydown", (e) => {
     // Enter sends; Shift+Enter is a new line; never send while an IME is composing Chinese.
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
-      form.requestSubmit();
+      submit(); // (form.requestSubmit is missing in older iOS WebViews that WeChat uses)
     }
   });
   ta.addEventListener("input", () => {
