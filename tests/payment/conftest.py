@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from fake_wechatpay import FakeWechatPay, _QuietServer, free_socket, make_keypair
+from fastapi import FastAPI
 
 from assistant.api.payments import router
 from assistant.clock import TZ, FixedClock
