@@ -239,14 +239,18 @@ def extract_dates(text: str, folded: str, now: datetime) -> list[Entity]:
         _add(out, "date", _iso(today + timedelta(days=_REL_DAY[w])), text, m.start(), m.end())
     for m in _WEEK_RE.finditer(folded):
         wd = _WD_CN[m.group(2)]
-        _add(out, "date", _iso(_weekday_date(today, wd, m.group(1) or "")), text, m.start(), m.end())
+        prefix, start = m.group(1) or "", m.start()
+        if prefix.startswith("下下") and folded[start - 1 : start] == "一":
+            prefix, start = prefix[1:], start + 1  # 约一下 + 下周三, not 下下周三
+        _add(out, "date", _iso(_weekday_date(today, wd, prefix)), text, start, m.end())
 
     # English dates
     for m in re.finditer(
-        r"\b(?:the\s+)?day\s+after\s+tomorrow\b|\btomorrow\b|\btoday\b|\btonight\b|\byesterday\b", low
+        r"\b(?:the\s+)?day\s+after\s+tomorrow\b|\b(?:tomorrow|tmr|tmrw|tmw|2moro)\b|\btoday\b|\btonight\b|\byesterday\b",
+        low,
     ):
         w = m.group(0)
-        delta = 2 if "after" in w else 1 if "tomorrow" in w else -1 if "yesterday" in w else 0
+        delta = 2 if "after" in w else -1 if "yesterday" in w else 0 if w in ("today", "tonight") else 1
         _add(out, "date", _iso(today + timedelta(days=delta)), text, m.start(), m.end())
     for m in re.finditer(
         r"\b(?:(this|next|coming)\s+)?(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\b", low

@@ -17,7 +17,7 @@ _CATEGORIES: dict[str, str] = {
         r"血压|血糖高|睡不着|失眠|心慌|心悸|胸闷|闷|难受|不舒服|过敏|摔|崴|烫|咬|包块|结节|乏力|没力气|没精神|累|"
         r"心情不好|抑郁|焦虑|头|肚|胸|腰|腿|膝盖|关节|肩|脖子|眼睛|耳朵|牙|嗓子|喉咙|鼻|皮肤|月经|怀孕|尿频|尿急|"
         r"抽搐|昏|看不清|记性|手抖|哭闹|不吃奶|歪|说话不清|瘫|骨折|伤|切到|割|打喷嚏|流鼻涕|痰|体重|瘦|大便|小便|"
-        r"\b(?:pain|hurts?|ache|aches|aching|fever|cough|dizzy|vomit\w*|throw up|rash|swollen|bleed\w*|breath\w*|sore|"
+        r"\b(?:pain|hurts?|ache|aches|aching|fever|feverish|temperature|diarrh\w*|chills|cough|dizzy|vomit\w*|throw up|rash|swollen|bleed\w*|breath\w*|sore|"
         r"itch\w*|sick|broke|broken|bitten|numb\w*|anxious|depress\w*|headache|toothache|stomach ache|lump|pee|nause\w*|"
         r"sleep|tired|twisted)\b"
     ),
@@ -36,6 +36,10 @@ _CATEGORIES: dict[str, str] = {
         r"解读|解释|看不懂|危急值|抽血的|验血|数值|\+\+|"
         r"\b(?:report|results?|lab|labs|blood test|positive|interpret|mean|means|high|low|normal)\b"
     ),
+    "exam": (
+        r"核磁|磁共振|CT|胃镜|肠镜|B超|彩超|超声|心电图|X光|拍片|体检|抽血|验血|"
+        r"\b(?:mri|ct|ultrasound|x-ray|xray|scan|endoscopy|colonoscopy|ecg|ekg|checkup)\b"
+    ),
     "unit": r"mmol|μmol|umol|g/l|10\^|u/l|mg/dl|%",
     "pay": (
         r"钱|费|医保|报销|报多少|缴费|交费|付款|付|退费|发票|押金|自费|起付线|比例|结算|账户|支付|贵|多少块|块钱|"
@@ -47,7 +51,7 @@ _CATEGORIES: dict[str, str] = {
         r"几点|时间|在哪|哪里|几楼|地址|停车|停車|探视|探室|地铁|公交|食堂|wifi|轮椅|电话|准备|空腹|憋尿|注意什么|"
         r"互联网医院|网上|复印|病历|病案|陪护|开门|关门|上班|下班|节假日|过年|放号|实名|隐私|数据|聊天记录|"
         r"带什么|多久|厕所|ATM|取款|出租车|火车站|住院部|方言|英语|手语|宠物|迟到|爽约|周末|礼拜天|周日|晚上有|"
-        r"\b(?:hours?|open|opening|park|parking|visit\w*|where|floor|subway|metro|bus|prepare|fast|wifi|records?|"
+        r"门诊|科室|\b(?:hours?|open|opening|close|closes|closing|park|parking|visit\w*|where|floor|subway|metro|bus|prepare|fast|wifi|records?|"
         r"weekends?|pharmacy|english|companion|address)\b"
     ),
     "greet": (
@@ -57,7 +61,7 @@ _CATEGORIES: dict[str, str] = {
     ),
     "human": (
         r"人工|人宫|仁工|入工|真人|客服|投诉|工作人员|领导|活人|找个人|找人|找个懂|机器人|护士跟我|跟医生直接|打电话给你们|"
-        r"\b(?:human|person|agent|operator|someone|complaint|customer service|real person|talk to a nurse)\b"
+        r"跟人说|和人说|\b(?:human|person|agent|operator|someone|complaint|customer service|real person|talk to a nurse)\b"
     ),
     "oos": (
         r"天气|下雨|股票|比特币|作业|作文|笑话|唱|诗|外卖|机票|火车票|电影|电视剧|游戏|彩票|算命|新闻|代码|做饭|"
@@ -67,11 +71,12 @@ _CATEGORIES: dict[str, str] = {
         r"recipe|game)\b"
     ),
     "yes": (
-        r"^\s*(?:对|对的|对头|是|是的|好|好的|好滴|好嘞|行|可以|可以的|没错|没问题|确认|确定|嗯+|中|要得|没毛病|就这样|"
+        r"^\s*(?:对|对的|对头|是|是的|好|好的|好滴|好嘞|行|可以|可以的|没错|没问题|确认|确定|嗯+|中(?!国)|要得|没毛病|就这样|"
         r"就这个|ok|okay|yes|yeah|yep|sure|correct|confirm)"
     ),
     "no": (
-        r"不对|不是|不要|不用|错了|算了|不行|不需要|不了|没有|不好|搞错|弄错|写错|不中|要不得|莫得|不确认|^\s*[别不]\s*$|"
+        r"(?<!对)不对|(?<!是)不是|(?<!要)不要|不用|错了|算了|(?<!行)不行|不需要|不了|没有|(?<!好)不好|搞错|弄错|写错|不中|"
+        r"要不得|莫得|不确认|^\s*[别不]\s*$|"
         r"\b(?:no|nope|nah|wrong|not right|not that)\b"
     ),
     "pick": (
@@ -80,6 +85,9 @@ _CATEGORIES: dict[str, str] = {
         r"\b(?:first|second|third|fourth|fifth|last|option|number|choice)\b|#\d"
     ),
 }
+
+
+_SPACE = re.compile(r"[\s\W_]+")
 
 
 class Lexicon:
@@ -144,6 +152,8 @@ class Lexicon:
 
     def categories(self, text: str) -> list[str]:
         hits = [name for name, rx in self._cats if rx.search(text)]
+        if "yes" in hits and len(_SPACE.sub("", text)) > 8:
+            hits.remove("yes")  # 对/好/中 only mean "yes" as a short reply (not in 中国, 好多钱)
         if self._lab.search(text):
             hits.append("lab")
         return hits

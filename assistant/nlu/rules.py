@@ -14,7 +14,7 @@ _PUNCT = re.compile(r"[\s,，.。!！?？~～、…·'\"“”‘’()（）\[\]
 
 _HUMAN = re.compile(
     r"转人工|转接人工|转接客服|人工客服|人工服务|人工坐席|真人客服|找真人|要真人|找个真人|要人工|接人工|转个人工|^人工+$|"
-    r"转[仁入]工|人宫客服|找个活人|不想跟机器人|不想和机器人|"
+    r"转[仁入]工|人宫客服|找个活人|不想跟机器人|不想和机器人|不要机器人|[跟和]人说话|找个人工|转一下人工|"
     r"\b(?:human|real person|operator|customer service|live agent|live person)\b|^agent(?: please)?$|"
     r"\b(?:talk|speak|chat) (?:to|with) (?:a |an )?(?:human|person|real person|someone|somebody|staff|agent|representative)\b",
     re.I,

@@ -59,6 +59,9 @@ def _vals(text, hospital, now, type_):
         ("9:30 am", None, None, "09:30"),
         ("3pm", None, None, "15:00"),
         ("the day after tomorrow", "2026-11-25", None, None),
+        ("appt tmr afternoon", "2026-11-24", "PM", None),
+        ("约一下下周三的皮肤科", "2026-12-02", None, None),
+        ("下下周三", "2026-12-09", None, None),
     ],
 )
 def test_dates_sessions_times(hospital, now, text, date, session, time):
