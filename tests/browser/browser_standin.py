@@ -44,6 +44,13 @@ def scripted(session_id: str, text: str) -> dict[str, Any]:
     """The stand-in's answer to one patient turn (keyword-scripted)."""
     if "选项" in text or "choose" in text.lower():
         return _reply(session_id, "请选择就诊时间：\n1. 明天上午\n2. 明天下午\n3. 后天上午", intent="booking")
+    if "字段" in text:
+        return _reply(
+            session_id,
+            "您想上午还是下午来？",
+            intent="booking",
+            choices=["上午", {"label": "下午（13:30后）", "value": "下午"}],
+        )
     if text in {"明天上午", "明天下午", "后天上午"}:
         return _reply(
             session_id,

@@ -134,6 +134,17 @@ def test_choice_buttons_send_the_choice(page: Page, standin_server: str) -> None
     expect(card).to_contain_text("11月24日（周二）09:00")
 
 
+def test_choices_field_makes_buttons_and_sends_their_value(page: Page, standin_server: str) -> None:
+    sockets = open_chat(page, standin_server)
+    send(page, "用choices字段")
+    buttons = wait_reply(page, 1).locator("button.choice")
+    expect(buttons).to_have_count(2)
+    expect(buttons.nth(1)).to_contain_text("下午（13:30后）")
+    buttons.nth(1).click()
+    wait_reply(page, 2)
+    assert sockets.sent[-1]["text"] == "下午"
+
+
 def test_payment_card_shows_link_and_a_scannable_qr(page: Page, standin_server: str) -> None:
     cv2 = pytest.importorskip("cv2")
     open_chat(page, standin_server)
