@@ -133,7 +133,7 @@ class FhirParser:
         if value is None:
             report.unreadable.append(name or "Observation without a readable value")
             return
-        unit = clean_unit(unit.replace("10*", "10^").replace("{", "").replace("}", "")) if isinstance(unit, str) else None
+        unit = clean_unit(unit.replace("10*", "10^").strip("{}[]")) if isinstance(unit, str) else None
         if unit in ("INR", "ratio", "RATIO", "pH"):
             unit = None
         lo = hi = None

@@ -92,7 +92,9 @@ class Judge:
         hospital_value = None
         if hr is not None:
             unit = item.unit
-            if unit is None:
+            if unit is None and not hr.unit:
+                unit = ""  # a unitless test (INR, specific gravity, pH)
+            elif unit is None:
                 unit = self._guess_unit(code, value, item, hr)
                 if unit is None:
                     j.notes.append("unit_unknown")

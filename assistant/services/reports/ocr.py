@@ -7,6 +7,7 @@ import asyncio
 import io
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,30 +121,53 @@ class OcrEngine:
             boxes.append(Box(text=str(txt), score=float(score), x0=min(xs), y0=min(ys), x1=max(xs), y1=max(ys)))
         return boxes
 
-    def read_sync(self, data: bytes) -> tuple[list[str], list[str], float]:
-        """Rows of text, notes, mean confidence. Retries a quarter-turn when the text runs vertically."""
+    def read_sync(self, data: bytes, score: Callable[[list[str]], int] | None = None) -> tuple[list[str], list[str], float]:
+        """Rows of text, notes, mean confidence. `score(rows)` (how many results parse out of the rows)
+        picks the page orientation: a sideways or upside-down photo is turned and read again."""
         import numpy as np
 
         arr = self.decode(data)
+        h, w = arr.shape[:2]
         notes: list[str] = []
         boxes = self._run(arr)
-        vertical = [b for b in boxes if b.h > 1.6 * (b.x1 - b.x0) and len(b.text) > 1]
-        if boxes and (len(vertical) > len(boxes) / 2 or len(boxes) < 3):
-            best = boxes
-            for k in (1, 3, 2):
-                alt = self._run(np.ascontiguousarray(np.rot90(arr, k)))
-                if len(alt) > len(best) * 1.3 + 1:
-                    best = alt
-                    notes.append("photo_rotated")
-            boxes = best
+        if score is not None and boxes:
+            vertical = [b for b in boxes if b.h > 1.5 * (b.x1 - b.x0) and len(b.text) > 1]
+            turns = (1, 3) if len(vertical) > len(boxes) / 2 else (0, 2)
+            scored = [(score(rows_from_boxes(_turn(boxes, k, w, h))), -abs(k), k) for k in turns]
+            best_score, _, best_k = max(scored)
+            if best_k != 0:
+                again = self._run(np.ascontiguousarray(np.rot90(arr, best_k)))
+                if score(rows_from_boxes(again)) >= best_score:
+                    boxes = again
+                else:
+                    boxes = _turn(boxes, best_k, w, h)
+                notes.append("photo_rotated")
         conf = sum(b.score for b in boxes) / len(boxes) if boxes else 0.0
         low = [b for b in boxes if b.score < 0.6]
         if boxes and len(low) > len(boxes) / 3:
             notes.append("photo_unclear")
         return rows_from_boxes([b for b in boxes if b.score >= 0.45]), notes, conf
 
-    async def read(self, data: bytes) -> tuple[list[str], list[str], float]:
-        return await asyncio.to_thread(self.read_sync, data)
+    async def read(self, data: bytes, score: Callable[[list[str]], int] | None = None) -> tuple[list[str], list[str], float]:
+        return await asyncio.to_thread(self.read_sync, data, score)
+
+
+def _turn(boxes: list[Box], k: int, w: int, h: int) -> list[Box]:
+    """Box coordinates as they would be in the image turned k quarter-turns counter-clockwise (np.rot90)."""
+    if k % 4 == 0:
+        return boxes
+    out = []
+    for b in boxes:
+        pts = [(b.x0, b.y0), (b.x1, b.y1)]
+        if k % 4 == 1:
+            pts = [(y, w - x) for x, y in pts]
+        elif k % 4 == 2:
+            pts = [(w - x, h - y) for x, y in pts]
+        else:
+            pts = [(h - y, x) for x, y in pts]
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        out.append(Box(b.text, b.score, min(xs), min(ys), max(xs), max(ys)))
+    return out
 
 
 def _accepts_params() -> bool:

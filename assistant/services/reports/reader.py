@@ -64,7 +64,7 @@ class ReportReader:
 
     async def read_image(self, data: bytes) -> ParsedReport:
         """OCR a photo (in a worker thread). Raises ImageError for bytes that are not an image."""
-        rows, notes, conf = await self.ocr.read(data)
+        rows, notes, conf = await self.ocr.read(data, score=self._rows_score)
         r = self.text_parser.parse("\n".join(rows))
         r.source = "image"
         r.notes.extend(_NOTE_ZH.get(n, n) for n in notes)
@@ -74,6 +74,9 @@ class ReportReader:
             r.notes.append(_NOTE_ZH["photo_unclear"])
         log.debug("ocr rows=%d items=%d conf=%.2f", len(rows), len(r.items), conf)
         return r
+
+    def _rows_score(self, rows: list[str]) -> int:
+        return sum(1 for i in self.text_parser.parse("\n".join(rows)).items if i.code)
 
     # --- meaning -------------------------------------------------------------------------------
     def interpret(self, report: ParsedReport, sex: str | None = None, age: float | None = None,

@@ -88,9 +88,14 @@ def clean_unit(raw: str | None) -> str | None:
     return _CANON.get(loose, u)
 
 
+_GENERIC_UNIT_RE = re.compile(r"^(?:[A-Za-zμµ][A-Za-zμµ0-9.^]*|10\^\d{1,2})/[A-Za-zμµ0-9.^/]+$")
+
+
 def looks_like_unit(token: str) -> bool:
     t = token.strip().translate(_SUPERSCRIPTS)
-    return bool(t) and bool(UNIT_RE.match(t))
+    if not t:
+        return False
+    return bool(UNIT_RE.match(t)) or (len(t) <= 18 and bool(_GENERIC_UNIT_RE.match(t)))
 
 
 # Equivalent units: factor f so that value_in_canonical = value * f.
