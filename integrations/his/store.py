@@ -334,6 +334,8 @@ class StoreHIS:
                 self._audit(s, "appointment.expire", row, actor)
                 expired = True
                 return to_appointment(row)
+            if to == "confirmed" and row.status == "expired":
+                raise BookingError("hold_expired", appointment=to_appointment(row))
             if to not in TRANSITIONS.get(row.status, ()):
                 raise BookingError("bad_transition", status=row.status, to=to)
             before = row.status
