@@ -94,6 +94,8 @@ class DialogueManager:
         state.lang = lang
         nlu = self.nlu.parse(text, lang=lang, now=now)
         entities = [_entity_dict(e) for e in getattr(nlu, "entities", [])]
+        # forms read a numbered choice as `choice`; the NLU names it `ordinal`
+        entities += [{**e, "entity": "choice"} for e in entities if e.get("entity") == "ordinal"]
         intent = str(nlu.intent)
         confidence = float(nlu.confidence)
         state.apply(UserUttered(text=text, intent=intent, confidence=confidence, entities=entities, lang=lang))
