@@ -14,6 +14,7 @@ import itertools
 import logging
 import os
 import queue
+import re
 import shutil
 import threading
 import time
@@ -70,14 +71,27 @@ def assemble_packaged_model(cache_dir: Path) -> Path:
     return target
 
 
-def build_initial_prompt(hospital: HospitalData | None, limit: int = 150) -> str | None:
+# Words callers say to steer the conversation; in the prompt so Whisper expects them.
+COMMAND_WORDS = "转人工、再说一遍、挂号、预约、化验单、医保报销、发热门诊、急诊"
+
+
+def build_initial_prompt(hospital: HospitalData | None, limit: int = 165) -> str | None:
     """A vocabulary prompt of the hospital's name, departments and doctors (Whisper reads ≤224 tokens)."""
     if hospital is None:
         return None
-    parts = [f"{hospital.name_zh}。科室：" + "、".join(d.name_zh for d in hospital.departments.values()) + "。"]
-    doctors = "医生：" + "、".join(d.name for d in hospital.doctors.values())
-    prompt = parts[0] + doctors
+    head = f"{hospital.name_zh}，{COMMAND_WORDS}。"
+    depts = "、".join(d.name_zh for d in hospital.departments.values()) + "。"
+    doctors = "、".join(d.name for d in hospital.doctors.values())
+    prompt = head + depts + doctors
     return prompt[:limit].rstrip("、") + "。"
+
+
+def is_prompt_echo(text: str, prompt: str | None) -> bool:
+    """Whisper sometimes answers a short or unclear clip with a piece of its prompt."""
+    core = re.sub(r"[\s，。、：:,.!?！？]", "", text)
+    if not prompt or len(core) < 2 or core not in re.sub(r"[\s，。、：:,.]", "", prompt):
+        return False
+    return len(core) >= 8 or "、" in text or text.rstrip().endswith(("：", ":"))
 
 
 @dataclass(frozen=True)
@@ -180,6 +194,9 @@ class Recognizer:
                 continue
             kept.append(seg.text)
         text = clean_transcript("".join(kept), lang or info.language)
+        used_prompt = prompt if prompt is not None else self.initial_prompt
+        if final and used_prompt and is_prompt_echo(text, used_prompt):
+            return self.transcribe_sync(audio, language, "", final)  # decode again without the prompt
         return Transcript(
             text=text,
             language=lang or info.language,

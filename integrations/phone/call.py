@@ -29,7 +29,8 @@ REPROMPT = "您还在吗？不着急，请您慢慢说。需要人工服务，�
 GOODBYE_SILENT = "好像听不到您的声音。感谢您的来电，如有需要请再打过来。再见。"
 HANDOVER_TAIL = "正在为您转接人工服务，请稍等，不要挂机。"
 REPEAT_RE = re.compile(r"再说一遍|再说一次|重复一[遍下次]|没听清|没听清楚|再讲一遍|你说什么")
-HUMAN_RE = re.compile(r"转人工|人工服务|找人工|接人工|真人|人工客服")
+# Includes what Whisper makes of 转人工 on a telephone line (转员工, 再员工).
+HUMAN_RE = re.compile(r"[转再找接](人|员)工|人工服务|人工客服|真人|转接人")
 _WEEKDAYS = "一二三四五六日"
 
 
@@ -177,12 +178,16 @@ class CallSession:
                 if not self._ended:
                     self.say(self.last_spoken or GREETING.format(hospital=self.hospital_name))
                 continue
-            await self._engine_turn(text, dtmf=kind == "dtmf")
+            if kind == "speech" and HUMAN_RE.search(text):
+                self.transcript.append(("patient", text))
+                text, kind = "转人工", "normalised"  # the engine gets the canonical request
+            await self._engine_turn(text, dtmf=kind == "dtmf", record=kind != "normalised")
 
-    async def _engine_turn(self, text: str, *, dtmf: bool) -> None:
+    async def _engine_turn(self, text: str, *, dtmf: bool, record: bool = True) -> None:
         from assistant.errors import AppError
 
-        self.transcript.append(("patient", text))
+        if record:
+            self.transcript.append(("patient", text))
         msg = UserText(session_id=self.session_id, text=text, lang="zh", channel="phone",
                        metadata={"call_id": self.call_id, "dtmf": dtmf})
         # A turn in flight finishes even if the caller hangs up, so the conversation record is whole.

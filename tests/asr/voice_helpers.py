@@ -1,0 +1,136 @@
+"""Shared helpers for the voice tests: fixture audio, synthesised speech, CER, and a live voice server."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import threading
+import time
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from assistant.config import Settings
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "zh_speech"
+if not FIXTURES.is_dir():
+    FIXTURES = Settings().hospital_dir.parent / "fixtures" / "zh_speech"
+
+# Sentences a caller might say; synthesised with the packaged voice for the tests.
+SENTENCES = {
+    "booking": "我想挂心血管内科的号。",
+    "fever": "我发烧三天了，需要去发热门诊吗？",
+    "human": "我要转人工。",
+}
+
+
+def read_wav(path: Path) -> tuple[bytes, int]:
+    with wave.open(str(path)) as w:
+        return w.readframes(w.getnframes()), w.getframerate()
+
+
+def write_wav(path: Path, pcm: bytes, rate: int) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm)
+
+
+def transcripts() -> dict[str, str]:
+    rows = (FIXTURES / "transcripts.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    out = {}
+    for row in rows:
+        cols = row.split("\t")
+        if len(cols) > 1 and cols[1].strip():
+            out[cols[0]] = cols[1].strip()
+    return out
+
+
+def telephone_copy(src: Path, dst: Path) -> Path:
+    """An 8 kHz telephone-band (300–3400 Hz) copy made with sox."""
+    subprocess.run(["sox", str(src), "-r", "8000", "-c", "1", "-b", "16", str(dst), "sinc", "300-3400"],
+                   check=True, capture_output=True)
+    return dst
+
+
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def cer(ref: str, hyp: str) -> float:
+    """Character error rate (Levenshtein over characters, punctuation and spaces ignored)."""
+    r, h = _PUNCT.sub("", ref), _PUNCT.sub("", hyp)
+    if not r:
+        return 0.0 if not h else 1.0
+    prev = list(range(len(h) + 1))
+    for i, rc in enumerate(r, 1):
+        cur = [i] + [0] * len(h)
+        for j, hc in enumerate(h, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rc != hc))
+        prev = cur
+    return prev[-1] / len(r)
+
+
+def build_voice_app(settings: Settings) -> Any:
+    """The real app with the voice and phone routers and the AudioSocket listener wired in."""
+    from assistant.api import voice
+    from assistant.app import create_app
+    from integrations.phone import media_stream
+    from integrations.phone.lifespan import phone_lifespan
+
+    app = create_app(settings)
+    paths = {getattr(r, "path", None) for r in app.router.routes}
+    if "/ws/voice" not in paths:
+        app.include_router(voice.router)
+    if "/integrations/phone/media-stream" not in paths:
+        app.include_router(media_stream.router)
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(a: Any):  # type: ignore[no-untyped-def]
+        from asr.runtime import get_runtime
+
+        async with inner(a) as state:
+            await get_runtime(a.state).warm_up()  # load whisper and the voice before the first call
+            async with phone_lifespan(a):
+                yield state
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+@contextlib.contextmanager
+def voice_server(settings: Settings, call_options: dict[str, Any] | None = None) -> Iterator[tuple[str, Any]]:
+    from tests.server import free_port
+
+    port = free_port()
+    app = build_voice_app(settings)
+    if call_options:
+        app.state.phone_call_options = call_options
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                            ws_max_size=1 << 22)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.started:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+        if not thread.is_alive():
+            raise RuntimeError("server thread died during start-up")
+        time.sleep(0.05)
+    else:
+        raise RuntimeError("server did not start in time")
+    try:
+        yield base, app
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
