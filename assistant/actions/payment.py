@@ -1,0 +1,191 @@
+"""The payment skill: asks for the insurance plan, working or retired, and the bill; shows the
+settlement breakdown with its reasons (citing the insurance document); "我要缴费" creates an order
+and gives its payment link. Thin: the settlement engine and the payment service do the work.
+
+Slots: ``payment_plan``, ``payment_personnel``, ``payment_items`` (fee item codes and quantities),
+``payment_deductible_paid``, ``payment_estimate`` (the last breakdown), and ``payment_appointment``
+(optional, set by booking: ``{"appointment_id", "fee_cny"}``) for an appointment fee.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from decimal import Decimal
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.services.container import Services
+from assistant.services.settlement import SettlementEngine, SettlementError, SettlementRequest, price_items
+from assistant.services.settlement.intake import parse_deductible, parse_items, parse_personnel, parse_plan
+
+log = logging.getLogger(__name__)
+DOC_ID = "insurance_and_payment"
+PAY_WORDS = re.compile(r"缴费|交费|付款|支付|付钱|买单|pay\b|pay now|checkout", re.I)
+SNIPPET_KEY = "### (四)计算顺序"
+
+ASK = {
+    "plan": ("请问您参加的是职工医保还是居民医保?", "Which insurance do you have: employee insurance or resident insurance?"),
+    "personnel": ("请问您是在职还是退休?", "Are you working or retired?"),
+    "bill": ("请问是哪次就诊或哪张账单?可以直接告诉我费用项目,比如“副主任医师诊察费、血常规、蒙脱石散2盒”。",
+             "Which visit or bill is it? You can list the items, e.g. \"associate chief physician consultation, complete blood count, smectite x2\"."),
+}
+
+
+def _lang(tracker: Tracker) -> str:
+    meta = tracker.latest_message.get("metadata") or {}
+    return "en" if meta.get("lang") == "en" else "zh"
+
+
+class ActionPayment(Action):
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def name(self) -> str:
+        return "action_payment"
+
+    @property
+    def engine(self) -> SettlementEngine:
+        if self.services.settlement is None:
+            self.services.settlement = SettlementEngine(self.services.hospital.insurance_policy)
+        return self.services.settlement
+
+    def _citation(self) -> dict[str, str]:
+        doc = self.services.hospital.document(DOC_ID)
+        title, snippet = (doc.title if doc else "医保与缴费指南"), ""
+        if doc is not None:
+            text = doc.path.read_text(encoding="utf-8")
+            at = text.find(SNIPPET_KEY)
+            snippet = text[at + len(SNIPPET_KEY): at + len(SNIPPET_KEY) + 160].strip() if at >= 0 else text[:160]
+        return {"doc_id": DOC_ID, "title": title, "snippet": snippet}
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        lang = _lang(tracker)
+        text = tracker.latest_message.get("text") or ""
+        slots = {k: tracker.get_slot(k) for k in ("payment_plan", "payment_personnel", "payment_items",
+                                                  "payment_deductible_paid", "payment_estimate", "payment_appointment")}
+        events: list[dict[str, Any]] = []
+
+        def put(name: str, value: Any) -> None:
+            slots[name] = value
+            events.append(SlotSet(name, value))
+
+        if (plan := parse_plan(text)) and plan != slots["payment_plan"]:
+            put("payment_plan", plan)
+        if (pc := parse_personnel(text)) and slots["payment_plan"] != "resident":
+            put("payment_personnel", pc)
+        if items := parse_items(text, self.services.hospital.fee_items):
+            put("payment_items", [{"fee_item_code": i["fee_item_code"], "quantity": str(i["quantity"])} for i in items])
+        wants_to_pay = bool(PAY_WORDS.search(text))
+
+        if wants_to_pay and slots["payment_estimate"] and not items:
+            return events + await self._pay(dispatcher, tracker, lang, slots["payment_estimate"])
+
+        for need, missing in (("plan", not slots["payment_plan"]),
+                              ("personnel", slots["payment_plan"] == "employee" and not slots["payment_personnel"]),
+                              ("bill", not slots["payment_items"] and not slots["payment_appointment"])):
+            if missing:
+                dispatcher.utter_message(text=ASK[need][lang == "en"], json_message={"intent": "payment"})
+                return events + [ActiveLoop(self.name())]
+
+        standard = self._deductible_standard(slots)
+        said = parse_deductible(text, standard)
+        if said is not None:
+            put("payment_deductible_paid", str(min(said, standard)))
+        paid = Decimal(slots["payment_deductible_paid"]) if slots["payment_deductible_paid"] is not None else standard
+        try:
+            settlement = self.engine.settle(SettlementRequest(
+                plan=slots["payment_plan"],
+                personnel_category=slots["payment_personnel"] if slots["payment_plan"] == "employee" else None,
+                setting="outpatient", items=self._bill(slots), deductible_already_paid_cny=paid))
+        except SettlementError as exc:
+            log.info("payment estimate refused: %s", exc.code)
+            dispatcher.utter_message(text=("这张账单我没法估算:" if lang == "zh" else "I cannot estimate this bill: ") + exc.message,
+                                     json_message={"intent": "payment"})
+            return events + [SlotSet("payment_items", None), ActiveLoop(self.name())]
+        data = settlement.to_json()
+        estimate = {k: data[k] for k in ("total", "fund_pays", "personal_account_pays", "cash_pays")}
+        estimate.update(order_id=None, status="estimate")
+        lines = data["explanation"][lang]
+        if slots["payment_deductible_paid"] is None:
+            lines.insert(1, "(未说明本年度起付线情况,按已达到估算;如未达到,个人负担会更多。)" if lang == "zh"
+                         else "(You did not say whether this year's deductible is met; assumed met. If not, you pay more.)")
+        head = (f"预计合计{data['total']:.2f}元:医保统筹支付{data['fund_pays']:.2f}元,个人账户支付"
+                f"{data['personal_account_pays']:.2f}元,现金/微信支付{data['cash_pays']:.2f}元。"
+                if lang == "zh" else
+                f"Estimated total {data['total']:.2f} CNY: the insurance fund pays {data['fund_pays']:.2f}, "
+                f"the personal account {data['personal_account_pays']:.2f}, cash/WeChat {data['cash_pays']:.2f}.")
+        tail = "需要缴费的话,请说“我要缴费”。" if lang == "zh" else "To pay, say \"pay now\"."
+        dispatcher.utter_message(text="\n".join([head, *lines, tail]),
+                                 json_message={"intent": "payment", "payment": estimate, "citations": [self._citation()]})
+        put("payment_estimate", {**estimate, "reference": self._reference(slots)})
+        if wants_to_pay:
+            return events + await self._pay(dispatcher, tracker, lang, slots["payment_estimate"])
+        return events + [ActiveLoop(None)]
+
+    def _deductible_standard(self, slots: dict[str, Any]) -> Decimal:
+        policy = self.engine.policy
+        pc = slots["payment_personnel"] if slots["payment_plan"] == "employee" else policy.personnel_categories("resident")[0]
+        return policy.outpatient(slots["payment_plan"], pc, policy.hospital_tier)[0]
+
+    def _bill(self, slots: dict[str, Any]) -> tuple:
+        raw: list[dict[str, Any]] = list(slots["payment_items"] or [])
+        appt = slots["payment_appointment"]
+        if appt and not raw:
+            raw = [{"name_zh": "挂号费(诊察费)", "amount_cny": str(appt.get("fee_cny")), "category": "甲"}]
+        return price_items(raw, self.services.hospital.fee_items)
+
+    @staticmethod
+    def _reference(slots: dict[str, Any]) -> str:
+        appt = slots["payment_appointment"]
+        if appt and appt.get("appointment_id") and not slots["payment_items"]:
+            return f"appointment:{appt['appointment_id']}"
+        codes = ",".join(f"{i['fee_item_code']}x{i['quantity']}" for i in slots["payment_items"] or [])
+        return "bill:" + hashlib.sha256(codes.encode()).hexdigest()[:16]
+
+    async def _pay(self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str,
+                   estimate: dict[str, Any]) -> list[dict[str, Any]]:
+        from assistant.services.payments import PaymentError
+
+        payments = self.services.payments
+        cash_fen = int((Decimal(str(estimate["cash_pays"])) * 100).to_integral_value())
+        if payments is None or not payments.configured:
+            dispatcher.utter_message(
+                text="在线支付暂未开通,请到收费窗口或自助机缴费。" if lang == "zh"
+                else "Online payment is not configured here; please pay at a cashier window or a kiosk.",
+                json_message={"intent": "payment"})
+            return [ActiveLoop(None)]
+        if cash_fen <= 0:
+            dispatcher.utter_message(text="这笔费用没有需要微信支付的部分。" if lang == "zh" else "Nothing is left to pay by WeChat.",
+                                     json_message={"intent": "payment"})
+            return [ActiveLoop(None)]
+        reference = estimate.get("reference") or "bill"
+        purpose = "appointment_fee" if reference.startswith("appointment:") else "outpatient_bill"
+        session = tracker.sender_id or "anon"
+        try:
+            order = await payments.create_order(
+                purpose=purpose, reference_id=reference[:64], amount_fen=cash_fen,
+                description="滨江示例人民医院-" + ("挂号费" if purpose == "appointment_fee" else "门诊缴费"),
+                idempotency_key=f"{session}:{reference}:{cash_fen}"[:128], session_id=session,
+                settlement={k: estimate[k] for k in ("total", "fund_pays", "personal_account_pays", "cash_pays")},
+                actor=f"patient:{session}")
+        except PaymentError as exc:
+            log.warning("payment order failed: %s", exc.code)
+            dispatcher.utter_message(
+                text="暂时无法创建支付订单,请稍后再试或到收费窗口缴费。" if lang == "zh"
+                else "I could not create the payment order just now; please try again later or pay at a cashier window.",
+                json_message={"intent": "payment", "escalate": {"reason": "payment_problem", "priority": 4,
+                                                                  "summary": f"payment order failed: {exc.code}"}})
+            return [ActiveLoop(None)]
+        pay = order.payment_json()
+        minutes = int(payments.order_ttl.total_seconds() // 60)
+        text = (f"已为您创建缴费订单{order.order_id},需支付{cash_fen / 100:.2f}元。请点击链接或扫码支付:{order.code_url}"
+                f"({minutes}分钟内有效,支付成功后会通知您)" if lang == "zh" else
+                f"Order {order.order_id} is created: {cash_fen / 100:.2f} CNY to pay. Pay with this link or QR code: "
+                f"{order.code_url} (valid {minutes} minutes; you will be told once it is paid).")
+        dispatcher.utter_message(text=text, json_message={"intent": "payment", "payment": pay})
+        return [SlotSet("payment_order_id", order.order_id), ActiveLoop(None)]
