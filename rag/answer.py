@@ -129,6 +129,7 @@ class Draft:
     text: str
     chunks: list[Chunk]
     sentences: list[str]
+    best: str = ""
 
 
 def extract(question: str, hits: list[Hit], lang: str, idf: Any = None, max_chars: int = 240) -> Draft | None:
@@ -180,7 +181,7 @@ def extract(question: str, hits: list[Hit], lang: str, idf: Any = None, max_char
             sentences.append(c[5])
         sentences.append(c[3])
     sep = " " if lang == "en" else ""
-    return Draft(text=sep.join(sentences), chunks=chunks, sentences=sentences)
+    return Draft(text=sep.join(sentences), chunks=chunks, sentences=sentences, best=best[3])
 
 
 def citations(chunks: list[Chunk], sentences: list[str] | None = None, limit: int = 3) -> list[dict[str, str]]:
@@ -227,7 +228,7 @@ def extractive_answer(question: str, hits: list[Hit], lang: str, confidence: flo
     if not check.ok:  # cannot happen for copied sentences unless the phrasing adds a fact
         log.warning("extractive answer failed verification", extra={"unsupported": check.unsupported})
         return abstain(lang, confidence)
-    sources = draft.chunks + corroborating(draft.text, draft.chunks, hits)
+    sources = draft.chunks + corroborating(draft.best, draft.chunks, hits)
     return GroundedAnswer(text=text, citations=citations(sources, draft.sentences), abstained=False,
                           confidence=confidence, source="extractive")
 

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from assistant.config import Settings
 from rag.answer import abstain, clamp_confidence, extractive_answer
 from rag.chunking import chunk_document
@@ -130,9 +132,7 @@ class KnowledgeBase:
             vectors.extend(embed_passages([c.embed_text() for c in part]))
             bar.update(len(part))
         bar.close()
-        import numpy as np
-
-        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(all_chunks), -1)
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(all_chunks), -1) if vectors else None
         assert self._index is not None
         with self._lock:
             offset = 0
@@ -142,14 +142,16 @@ class KnowledgeBase:
                 for cid in [k for k, c in self._chunks.items() if c.doc_id == doc_id]:
                     self._chunks.pop(cid)
                     self._bm25.remove(cid)
-                self._index.upsert(cs, matrix[offset : offset + len(cs)])
+                if cs and matrix is not None:
+                    self._index.upsert(cs, matrix[offset : offset + len(cs)])
                 offset += len(cs)
                 for c in cs:
                     self._chunks[c.chunk_id] = c
                     self._bm25.add(c.chunk_id, f"{c.heading} {c.text}")
                 report.documents.append(doc_id)
             report.chunks = len(all_chunks)
-            self._version = self._index.bump_version()
+            if docs:
+                self._version = self._index.bump_version()
         report.seconds = time.perf_counter() - started
         log.info("ingested %d documents, %d chunks in %.1fs", len(report.documents), report.chunks, report.seconds)
         return report

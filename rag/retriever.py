@@ -15,6 +15,7 @@ from rag.types import Chunk, Hit
 
 RRF_K = 60
 CANDIDATES = 30
+PER_DOC = 2
 RECORD_WEIGHT = 0.5  # data-table rows (62 doctors...) must not crowd out the prose that explains a rule
 
 
@@ -25,9 +26,9 @@ class Calibration:
     needed to answer."""
 
     # top dense similarity, dense gap, coverage, most informative missing word
-    weights: tuple[float, ...] = (2.117, 0.739, 6.772, -2.763)
-    bias: float = -2.592
-    threshold: float = 0.35
+    weights: tuple[float, ...] = (2.116, 0.608, 7.361, -2.453)
+    bias: float = -2.876
+    threshold: float = 0.5
 
 
 DEFAULT_CALIBRATION = Calibration()
@@ -71,7 +72,15 @@ class Retriever:
             hit = fused.setdefault(cid, Hit(chunk=chunk, score=0.0))
             hit.score += (RECORD_WEIGHT if chunk.kind == "record" else 1.0) / (RRF_K + rank + 1)
             hit.lexical = score
-        hits = sorted(fused.values(), key=lambda h: -h.score)[:k]
+        hits: list[Hit] = []
+        per_doc: dict[str, int] = {}
+        for h in sorted(fused.values(), key=lambda h: -h.score):
+            if per_doc.get(h.doc_id, 0) >= PER_DOC:  # let other documents have their say
+                continue
+            per_doc[h.doc_id] = per_doc.get(h.doc_id, 0) + 1
+            hits.append(h)
+            if len(hits) == k:
+                break
         for i, h in enumerate(hits):
             h.rank = i + 1
         return hits, [s for _, s in dense]
@@ -111,7 +120,8 @@ class Retriever:
                 for t in own:
                     if t in key.lower() or key.lower() in t:
                         alts[t] |= set(tokenize(SYNONYMS[key]))
-        weights = {t: idf(t) for t in own}
+        # a colloquial word weighs what its written form weighs: its own rarity only shows it is colloquial
+        weights = {t: min(idf(a) for a in alts[t]) for t in own}
         total = sum(weights.values()) or 1.0
         best = 0.0
         found: set[str] = set()
