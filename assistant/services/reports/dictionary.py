@@ -157,6 +157,11 @@ LOINC: dict[str, str] = {
     "33914-3": "EGFR", "62238-1": "EGFR",
 }
 
+# "我血钾", "我妈的血红蛋白", "今天查的血糖": spoken lead-ins before a test name
+_SPOKEN_PREFIX = re.compile(
+    r"^(?:医生|大夫|你好|您好)?(?:我|我的|我妈|我爸|我妈妈|我爸爸|我老婆|我老公|我家孩子|孩子|宝宝|老人|他|她)?的?"
+    r"(?:今天|昨天|刚才|最近|这次|上次)?(?:查|测|化验|检查|抽血)?(?:的|了|出来|出来的)?"
+)
 _PAREN = re.compile(r"[\(\[（【]([^\)\]）】]*)[\)\]）】]")
 
 
@@ -209,27 +214,40 @@ class ItemDictionary:
         whole = self.exact(name)
         if whole:
             return whole
-        parts: list[str] = [m.group(1) for m in _PAREN.finditer(name)]
+        spoken = _SPOKEN_PREFIX.sub("", name.strip())
+        if spoken != name.strip() and spoken:
+            hit = self.exact(spoken)
+            if hit:
+                return hit
         outside = _PAREN.sub(" ", name)
-        parts += outside.split()
+        words = outside.split()
+        # the longest run of words that is a known name wins ("LDL cholesterol" in "LDL cholesterol LDL-C")
+        for n in range(len(words), 0, -1):
+            hits = [self.exact(" ".join(words[i:i + n])) for i in range(len(words) - n + 1)]
+            hits = [h for h in hits if h]
+            if hits:
+                if n > 1 or len(set(hits)) == 1:
+                    return hits[0]
+                break
+        parts: list[str] = [m.group(1) for m in _PAREN.finditer(name)] + words
         # Chinese and Latin runs glued together ("白细胞WBC")
         for p in list(parts):
             parts += re.findall(r"[\u4e00-\u9fffγ\-]+|[A-Za-z][A-Za-z0-9#%\-\+/]*", p)
-        found = [self.exact(p) for p in parts if p.strip()]
-        found = [c for c in found if c]
+        for p in list(parts):
+            if re.search(r"[a-z][A-Z]", p):  # "cholesterolTC", glued by a PDF or OCR
+                parts += re.split(r"(?<=[a-z])(?=[A-Z])", p)
+        found = [c for c in (self.exact(p) for p in parts if p.strip()) if c]
         if not found:
-            # a parenthesised qualifier that is part of the name, e.g. "肌酐(酶法)" written "肌酐（酶法)"
-            bare = self.exact(outside)
-            return bare
-        # prefer an abbreviation over a generic Chinese word when they disagree
-        return found[0] if len(set(found)) == 1 else self._prefer(found, parts)
-
-    def _prefer(self, found: list[str], parts: list[str]) -> str:
-        # the more specific (longer) matched alias wins
-        best, best_len = found[0], -1
+            return None
+        if len(set(found)) == 1:
+            return found[0]
+        # disagreement: the code named most often, then the longest matching alias
+        counts = {c: found.count(c) for c in found}
+        top = max(counts.values())
+        best, best_len = None, -1
         for p in parts:
             c = self.exact(p)
-            if c and len(norm_key(p)) > best_len:
+            if c and counts[c] == top and len(norm_key(p)) > best_len:
                 best, best_len = c, len(norm_key(p))
         return best
 
