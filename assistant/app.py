@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from assistant.actions.registry import build_actions, feature_actions
-from assistant.api import chat, errors, health, staff
+from assistant.api import chat, errors, health, insurance, payments, staff
 from assistant.clock import Clock
 from assistant.config import Settings, get_settings
 from assistant.dialogue.manager import DialogueManager
@@ -22,7 +22,10 @@ from assistant.nlu import IntentRouter
 from assistant.readiness import Readiness
 from assistant.safety.hooks import SafetyHooks
 from assistant.services.container import Services
-from assistant.session.bus import make_bus
+from assistant.services.booking import build_booking_service
+from assistant.services.payments import build_payment_service
+from assistant.services.settlement import build_settlement_engine
+from assistant.session.bus import make_bus, session_topic
 from assistant.staff.auth import StaffAccounts, TokenSigner, ensure_first_admin, load_or_create_secret
 from assistant.store import repo
 from assistant.store.db import Database
@@ -37,15 +40,30 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
     await db.migrate()
     if await repo.seed_hospital(db, hospital):
         log.info("loaded the hospital's departments, doctors and schedules", extra={"hospital": str(hospital.root)})
-    return Services(settings=settings, hospital=hospital, clock=clock or Clock(), db=db, bus=make_bus(settings.redis_url))
+    clock = clock or Clock()
+    services = Services(settings=settings, hospital=hospital, clock=clock, db=db, bus=make_bus(settings.redis_url))
+    services.settlement = build_settlement_engine(hospital.insurance_policy)
+    services.payments = build_payment_service(settings, db, clock)
+    services.booking = build_booking_service(db, hospital, clock)
+    return services
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+    """Run a periodic housekeeping job until cancelled; a failing run is logged, never fatal."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception:
+            log.exception("periodic job failed", extra={"job": name})
 
 
 def build_engine(services: Services) -> Engine:
     nlu = IntentRouter.load(services.hospital)
-    extra, forms, responses = feature_actions(services)
+    extra, forms, responses, slots = feature_actions(services)
     actions = build_actions(services, extra)
     safety = SafetyHooks()
-    manager = DialogueManager(nlu=nlu, actions=actions, safety=safety, forms=forms, form_responses=responses)
+    manager = DialogueManager(nlu=nlu, actions=actions, safety=safety, forms=forms, form_responses=responses, slots=slots)
     return Engine(services, manager, guard=safety.guard)
 
 
@@ -73,8 +91,21 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             )
         readiness.add("store", services.db.ping)
         readiness.add("bus", services.bus.ping)
-        background: list[asyncio.Task[None]] = []
+        background: list[asyncio.Task[None]] = [
+            asyncio.create_task(_every(60, services.payments.close_expired, "close_expired_orders")),
+        ]
         app.state.background = background
+        app.state.channel_senders = {}
+
+        async def tell_patient(event: str, order: object) -> None:
+            session_id = getattr(order, "session_id", None) or _session_of(order)
+            if session_id:
+                await services.bus.publish(
+                    session_topic(session_id),
+                    {"type": "payment", "event": event, "payment": order.payment_json()},  # type: ignore[attr-defined]
+                )
+
+        services.payments.subscribe(tell_patient)
         try:
             yield
         finally:
@@ -97,4 +128,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(staff.router)
+    app.include_router(insurance.router)
+    app.include_router(payments.router)
     return app
+
+
+def _session_of(order: object) -> str | None:
+    """Orders made in a conversation carry ``session:<id>`` in their reference."""
+    ref = str(getattr(order, "reference_id", "") or "")
+    for part in ref.split("|"):
+        if part.startswith("session:"):
+            return part.split(":", 1)[1]
+    return None

@@ -30,9 +30,14 @@ def build_actions(services: Services, extra: list[Action] | None = None) -> dict
     return {a.name(): a for a in actions}
 
 
-def feature_actions(services: Services) -> tuple[list[Action], dict[str, Any], dict[str, Any]]:
+def feature_actions(services: Services) -> tuple[list[Action], dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The feature skills (triage, safety, FAQ, booking, reports, payment) and the forms they declare."""
-    out: list[Action] = []
-    forms: dict[str, Any] = {}
-    responses: dict[str, Any] = {}
-    return out, forms, responses
+    from assistant.actions import booking
+    from assistant.actions.payment import ActionPayment
+
+    out: list[Action] = [ActionPayment(services)]
+    out += list(booking.booking_actions(services).values())
+    forms: dict[str, Any] = dict(booking.FORMS)
+    responses: dict[str, Any] = dict(booking.RESPONSES)
+    slots: dict[str, Any] = dict(booking.SLOTS)
+    return out, forms, responses, slots

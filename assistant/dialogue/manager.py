@@ -211,6 +211,8 @@ class DialogueManager:
     async def _form_step(self, form: str, state: TrackerState, msg: dict[str, Any], dispatcher, run) -> None:  # type: ignore[no-untyped-def]
         """What Rasa's FormAction does: extract + validate via validate_<form>, ask or submit."""
         validator = self.actions.get(f"validate_{form}")
+        asked_before = state.slots.get("requested_slot")
+        uttered_before = len(dispatcher.messages)
         if validator is not None:
             tracker = build_tracker(state, msg)
             events = await validator.run(dispatcher, tracker, self.domain)
@@ -227,6 +229,8 @@ class DialogueManager:
         if missing:
             slot = missing[0]
             state.apply(SlotSet("requested_slot", slot))
+            if slot == asked_before and len(dispatcher.messages) > uttered_before:
+                return  # the validator already said what was wrong and what it needs
             ask = f"action_ask_{slot}"
             if ask in self.actions:
                 await self._run(ask, state, msg, dispatcher, run)
