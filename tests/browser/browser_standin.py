@@ -268,12 +268,15 @@ def create_standin() -> FastAPI:
                             ),
                         }
                     )
-                    await ws.send_json({"type": "audio_format", "sample_rate": 16000})
+                    await ws.send_json(
+                        {"type": "speech_start", "sample_rate": 16000, "encoding": "pcm_s16le"}
+                    )
                     audio = _tone(3.0, 16000)
                     # An odd split on purpose: the page must carry the odd byte over.
                     cut = len(audio) // 3 + 1
                     await ws.send_bytes(audio[:cut])
                     await ws.send_bytes(audio[cut:])
+                    await ws.send_json({"type": "speech_end"})
         except WebSocketDisconnect:
             return
 

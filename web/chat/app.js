@@ -7,7 +7,7 @@ import { ReconnectingSocket, wsUrl } from "./socket.js";
 import { VoiceClient, voiceSupported } from "./voice.js";
 
 const MAX_CHARS = 2000;
-const MAX_UPLOAD_MB = 20;
+const MAX_UPLOAD_MB = 10; // the upload endpoint's limit
 const HOLD_MS = 350; // pressing longer than this means "hold to talk"; shorter toggles
 const KEY_SESSION = "pa.session_id";
 const KEY_LANG = "pa.lang";

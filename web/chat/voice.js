@@ -4,7 +4,7 @@
 
 import { wsUrl } from "./socket.js";
 
-const DEFAULT_PLAYBACK_RATE = 24000;
+const DEFAULT_PLAYBACK_RATE = 24000; // used when the server does not announce a rate
 const MAX_QUEUED_BYTES = 16000 * 2 * 10; // 10 s of audio waiting for the socket
 const IDLE_CLOSE_MS = 20000;
 const BARGE_IN_RMS = 0.08;
@@ -165,7 +165,9 @@ export class VoiceClient {
     }
     switch (msg.type) {
       case "audio_format":
+      case "speech_start": // the voice router announces the rate of the PCM16 frames that follow
         if (Number(msg.sample_rate) > 0) conn.rate = Number(msg.sample_rate);
+        conn.leftover = null;
         break;
       case "partial":
         if (this.isPlaying) this.stopPlayback(); // the patient is talking over the assistant
