@@ -81,3 +81,18 @@ def test_screenshots_zh_en_large(page: Page, real_server: str) -> None:
     page.screenshot(path=str(SCREENSHOT_DIR / "pa-chat-large.png"))
     assert page.evaluate("() => document.documentElement.scrollWidth") <= page.viewport_size["width"]
     page.locator("#font-toggle").click()
+
+
+def test_upload_a_text_report_to_the_real_endpoint(page: Page, real_app_server) -> None:
+    base, app = real_app_server
+    if "/api/v1/reports/upload" not in {getattr(r, "path", "") for r in app.routes}:
+        pytest.skip("the real app has no /api/v1/reports/upload yet")
+    open_chat(page, base)
+    report = "项目\t结果\t单位\t参考范围\n白细胞计数(WBC)\t12.5\t10^9/L\t3.5-9.5\n钾(K)\t6.8\tmmol/L\t3.5-5.3\n"
+    page.locator("#file-input").set_input_files(
+        {"name": "report.txt", "mimeType": "text/plain", "buffer": report.encode("utf-8")}
+    )
+    reply = wait_reply(page, 1, timeout=60000)
+    rows = reply.locator(".report tbody tr")
+    expect(rows).to_have_count(2)
+    expect(reply.locator(".report tr.flag-critical_high")).to_have_count(1)
