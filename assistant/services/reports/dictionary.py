@@ -159,7 +159,7 @@ LOINC: dict[str, str] = {
 
 # "我血钾", "我妈的血红蛋白", "今天查的血糖": spoken lead-ins before a test name
 _SPOKEN_PREFIX = re.compile(
-    r"^(?:医生|大夫|你好|您好)?(?:我|我的|我妈|我爸|我妈妈|我爸爸|我老婆|我老公|我家孩子|孩子|宝宝|老人|他|她)?的?"
+    r"^(?:医生|大夫|你好|您好)?(?:化验单|报告单|检查单|报告|化验|结果)?(?:上|里|中)?的?(?:我|我的|我妈|我爸|我妈妈|我爸爸|我老婆|我老公|我家孩子|孩子|宝宝|老人|他|她)?的?"
     r"(?:今天|昨天|刚才|最近|这次|上次)?(?:查|测|化验|检查|抽血)?(?:的|了|出来|出来的)?"
 )
 _PAREN = re.compile(r"[\(\[（【]([^\)\]）】]*)[\)\]）】]")
@@ -224,6 +224,8 @@ class ItemDictionary:
         # the longest run of words that is a known name wins ("LDL cholesterol" in "LDL cholesterol LDL-C")
         for n in range(len(words), 0, -1):
             hits = [self.exact(" ".join(words[i:i + n])) for i in range(len(words) - n + 1)]
+            if n == 1:
+                hits += [self.exact(_SPOKEN_PREFIX.sub("", w)) for w in words if _SPOKEN_PREFIX.sub("", w) != w]
             hits = [h for h in hits if h]
             if hits:
                 if n > 1 or len(set(hits)) == 1:

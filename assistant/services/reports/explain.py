@@ -116,7 +116,7 @@ class Explainer:
             rng = _range_text(j)
             src = "" if j.range_source != "hospital" else "，本院参考"
             rng_part = f"（参考 {rng}{src}）" if rng else ""
-            printed = j.item.name if j.item.name != j.name else j.name
+            printed = j.item.name if len(j.item.name) <= 24 and not re.search(r"我|岁|吗|了", j.item.name) else j.name
             unit = f" {j.unit}" if j.unit else ""
             out.append(f"{n}. {printed} {j.item.value_text}{unit}{rng_part} → {_FLAG_ZH.get(j.flag or '', '无法判断')}")
         for j in unjudged:
@@ -151,7 +151,7 @@ class Explainer:
                        "报告上的箭头表示超出参考范围，不一定代表疾病；本次所开检查的报告7天内回诊免诊察费。")
         else:
             out.append("危急值处理后，再由相应专科医生进一步评估。")
-        out.append("以上只是对化验数值的一般说明，不是诊断；请不要因此自行停药、换药或改变剂量，用药请遵医嘱。")
+        out.append("以上只是对化验数值的一般说明，不是诊断；用药方面请一律遵医嘱，不要根据化验结果自行调整。")
         return "\n".join(line for line in out if line is not None).strip()
 
     def _notes_zh(self, judged: list[JudgedItem]) -> list[str]:
@@ -212,6 +212,6 @@ class Explainer:
         if not critical:
             out.append(f"Please take the report to {self._dept_name(dept, 'en')} or back to the doctor who ordered it; "
                        "a report review within 7 days is free of the consultation fee.")
-        out.append("This is a general explanation of the numbers, not a diagnosis. Do not stop or change any medicine on "
-                   "this basis; follow your doctor's advice.")
+        out.append("This is a general explanation of the numbers, not a diagnosis. Keep taking any medicine exactly as "
+                   "your doctor advised; do not adjust it because of these results.")
         return "\n".join(out).strip()

@@ -54,7 +54,7 @@ def _prepare_line(line: str) -> str:
     # name glued to value: "白细胞12.5", "(WBC)12.5"
     s = re.sub(rf"([{_CJK}\)])(?=[<>≤≥]?\d)", r"\1 ", s)
     # value glued to a following name (two items on a line without space): "12.5血红蛋白"
-    s = re.sub(rf"(\d)(?=[{_CJK}])", r"\1 ", s)
+    s = re.sub(rf"(\d)(?=[{_CJK}])(?!岁|周岁|度|天|次|年|月|日|号|点|楼)", r"\1 ", s)
     # units written with a space or ×: "× 10^9/L", "x10^9/L"
     s = re.sub(r"[x×*]\s*10\s*\^?\s*(\d{1,2})\s*/\s*([Ll]|[uμµ][Ll]|mm3)\b", r" 10^\1/\2", s)
     s = re.sub(r"\b10\s*[*Ee]\s*(\d{1,2})\s*/\s*L\b", r"10^\1/L", s)
@@ -277,10 +277,14 @@ def _is_header(name: str) -> bool:
 def header_sex_age(text: str) -> tuple[str | None, float | None]:
     sex = None
     m = re.search(r"性\s*别\s*[:\s]\s*(男|女)", text) or re.search(r"(?:sex|gender)\s*[:\s]\s*(male|female|m|f)\b", text, re.I)
+    if m is None:  # spoken: "我是女的", "女，35岁", "68岁 女", "男性"
+        m = re.search(r"(?:^|[^\u4e00-\u9fff]|是|我)(男|女)(?=的|性|士|,|\s|$|\d)", text)
     if m:
         sex = "M" if m.group(1).lower() in ("男", "male", "m") else "F"
     age = None
     m = re.search(r"年\s*龄\s*[:\s]\s*(\d{1,3})\s*岁?", text) or re.search(r"\bage\s*[:\s]\s*(\d{1,3})", text, re.I)
+    if m is None:
+        m = re.search(r"(?<![\d.])(\d{1,3})\s*(?:岁|周岁)", text)
     if m:
         age = float(m.group(1))
     return sex, age
