@@ -204,17 +204,25 @@ def phrase(draft: Draft, lang: str) -> str:
     return f"{draft.text}（来源：{'、'.join('《' + t + '》' for t in titles)}）"
 
 
-def corroborating(draft_text: str, used: list[Chunk], hits: list[Hit]) -> list[Chunk]:
-    """Other retrieved chunks that state every fact of the answer too (the same clinic hours in the
-    outpatient guide and in a department's page): they are sources of the reply as well."""
-    facts = extract_facts(draft_text)
+def corroborating(question: str, best: str, used: list[Chunk], hits: list[Hit], idf: Any = None) -> list[Chunk]:
+    """Other retrieved chunks that say the same thing: they name the question's key word found in the
+    answer and repeat at least one of its facts (a clinic's floor in both the floor directory and the
+    department's page). They are sources of the reply too."""
+    facts = extract_facts(best)
     if not facts:
         return []
-    out = []
+    low = best.lower()
+    alts = {t: [t, *query_terms(expand_query(t))] for t in query_terms(question)}
+    keys = [a for t, forms in alts.items() for a in forms if a in low]
+    if not keys:
+        return []
+    key = max(keys, key=lambda t: (idf(t) if idf else 1.0, len(t)))
+    out: list[Chunk] = []
     for h in hits:
-        if h.chunk in used or any(c.doc_id == h.chunk.doc_id for c in used + out):
+        if any(c.doc_id == h.chunk.doc_id for c in used + out):
             continue
-        if verify(draft_text, [h.chunk.text]).ok:
+        text = h.chunk.text.lower()
+        if key in text and extract_facts(text) & facts:
             out.append(h.chunk)
     return out
 
@@ -228,7 +236,7 @@ def extractive_answer(question: str, hits: list[Hit], lang: str, confidence: flo
     if not check.ok:  # cannot happen for copied sentences unless the phrasing adds a fact
         log.warning("extractive answer failed verification", extra={"unsupported": check.unsupported})
         return abstain(lang, confidence)
-    sources = draft.chunks + corroborating(draft.best, draft.chunks, hits)
+    sources = draft.chunks + corroborating(question, draft.best, draft.chunks, hits, idf)
     return GroundedAnswer(text=text, citations=citations(sources, draft.sentences), abstained=False,
                           confidence=confidence, source="extractive")
 

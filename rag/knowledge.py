@@ -29,6 +29,7 @@ from rag.types import Chunk, GroundedAnswer, Hit, IngestReport
 log = logging.getLogger(__name__)
 EMBED_BATCH = 32
 VERSION_CHECK_S = 2.0
+ANSWER_HITS = 8  # extraction reads the first four; citations may also come from the rest
 
 
 class KnowledgeBase:
@@ -204,7 +205,7 @@ class KnowledgeBase:
         if not question or not question.strip():
             return abstain(lang, 0.0)
         await self._ensure_open()
-        found = await asyncio.to_thread(self._assess, question.strip(), max(self.settings.retrieval_top_k, 5))
+        found = await asyncio.to_thread(self._assess, question.strip(), max(self.settings.retrieval_top_k, ANSWER_HITS))
         hits, conf = found.hits, clamp_confidence(found.confidence)
         if not hits or conf < self.calibration.threshold:
             return abstain(lang, conf)

@@ -24,12 +24,13 @@ STOPWORDS = set(
     可不可以 是不是 有没有 要不要 告诉 知道 麻烦 谢谢 好 的话 时候 怎么办 办 做 看 该 多 多久 时间
     钱 交 付 花 费用 能 还 还能 下 找 拿 拿到 用 给我 帮 帮我 行 行不行 吗 一天 一次 一般般 之前 前 后 期间 多长 长 内 要求
     地方 情况 问题 事情 东西 儿 呗 哦 嗯 先 再 才 只 最 比较 几天 几岁 几楼 多久能 能够 允许 可否 需不需要 注意 注意事项 什么样
+    看病 看上 专门 特别 一直 马上 还要 再交 以后 然后 这边 那边
     几号 几月 几点钟 星期几 今天 明天 后天 昨天
     爸 爸爸 我爸 妈 妈妈 我妈 老妈 老爸 父亲 母亲 家里人 家人 亲戚 朋友 自己 别人 人家 一点 有点 还是 然后 但是 因为 所以 已经 之前 以后
     a an the is are am was were be been do does did can could would should will shall may might i me my we our you your
     he she it they them his her their what when where which who how why there here this that these those to of in on at
     for from with by about as and or not no if please tell know want need any some get go much many
-    father mother dad mom cost costs much money back get long take takes open there any my's does doe has have just like ok okay""".split()
+    father mother dad mom cost costs much money back get long take takes open there any hospital hospitals near nearby your you're i'm my's does doe has have just like ok okay""".split()
 )
 _TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 
@@ -75,6 +76,7 @@ def tokenize(text: str) -> list[str]:
 _Q_PREFIX = re.compile(r"^[哪几多怎啥](?=..)")
 _A_NOT_A = re.compile(r"^(.)不\1$")
 _FUNCTION_CHARS = set("前后要内办在的了里上下去来能会还就都也再才哪几多么栋个些该得着过把被给让从向对跟和与或及很更最")
+_WEAK_CHARS = set("人比时次天点位样种项下上里后前边面方路")
 _Q_SUFFIX = re.compile(r"(?<=..)[吗呢么啊呀吧]$")
 
 
@@ -92,10 +94,11 @@ def query_terms(text: str) -> list[str]:
         tok = _A_NOT_A.sub(r"\1", tok)  # 认不认 -> 认
         pieces = [tok]
         # jieba glues a function character onto a word it does not know ("前要", "内办", "栋楼"): split it
-        if len(tok) == 2 and not tok.isascii() and (tok[0] in _FUNCTION_CHARS or tok[1] in _FUNCTION_CHARS):
+        if (len(tok) == 2 and not tok.isascii() and (tok[0] in _FUNCTION_CHARS or tok[1] in _FUNCTION_CHARS)
+                and not jieba.dt.FREQ.get(tok)):
             pieces = [c for c in tok if c not in _FUNCTION_CHARS]
         for p in pieces:
-            if not p or not _TOKEN_OK.search(p) or p in STOPWORDS:
+            if not p or not _TOKEN_OK.search(p) or p in STOPWORDS or p in _WEAK_CHARS:
                 continue
             if p.isascii():
                 p = _stem(p)
