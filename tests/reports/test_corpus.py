@@ -13,7 +13,7 @@ from pdfgen import make_pdf  # noqa: E402
 from scoring import CASES, Score, load_yaml  # noqa: E402
 
 CRITICAL = ("critical_high", "critical_low")
-TEXT = load_yaml("text_reports.yaml")
+TEXT = load_yaml("text_reports.yaml") + load_yaml("text_heldout.yaml")
 FHIR = load_yaml("fhir_reports.yaml")
 PDFS = load_yaml("pdf_reports.yaml")
 

@@ -48,6 +48,8 @@ def _prepare_line(line: str) -> str:
     # separators (not decimal/thousand commas between digits)
     s = re.sub(r"(?<!\d),|,(?!\d)|[;、。]", " ", s)
     s = re.sub(r"[|│┃¦]", "\t", s)
+    # remarks glued to a value or unit: "466umol/L(偏高)" → "466umol/L 偏高"
+    s = re.sub(r"(?<=\S)\((偏高|偏低|高|低|H|L|阳性|阴性)\)", r" \1", s)
     # ranges with spaces or other dashes: "3.5 - 9.5", "3.5～9.5", "3.5--9.5", "3.5至9.5"
     s = re.sub(rf"(\d)\s*(?:-{{1,2}}|~|–|—|至|to)\s*({_NUM})(?![\d^*])", r"\1-\2", s)
     s = re.sub(r"([<>≤≥])\s+(\d)", r"\1\2", s)
