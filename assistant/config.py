@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     wechat_aes_key: str | None = None
     wechat_appsecret: str | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_reply_budget_s: float = 4.5  # answer passively within this, else reply later via customer service
+    wechat_replay_window_s: int = 300  # refuse callbacks whose timestamp is further than this from now
+    wechat_max_body_bytes: int = 64 * 1024
+    wechat_api_timeout_s: float = 5.0
 
     # WeChat Pay API v3 (all optional: with no merchant configured, online payment is off)
     wechatpay_mchid: str | None = None
