@@ -63,7 +63,6 @@ class FakeWeChat:
             return status, "application/json; encoding=utf-8", json.dumps(obj, ensure_ascii=False).encode(), {}
 
         with self.lock:
-            self.calls.append(path)
             if self.fail_5xx.get(path, 0) > 0:
                 self.fail_5xx[path] -= 1
                 return 502, "text/html", b"<html>502 Bad Gateway</html>", {}
@@ -127,6 +126,8 @@ def _handler(fake: FakeWeChat) -> type[BaseHTTPRequestHandler]:
             q = {k: v[0] for k, v in parse_qs(url.query).items()}
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            with fake.lock:
+                fake.calls.append(url.path)
             delay = fake.delays.get(url.path, 0.0)
             if delay:
                 time.sleep(delay)
