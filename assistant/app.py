@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from assistant.actions.registry import build_actions, feature_actions
-from assistant.api import chat, errors, health, insurance, payments, staff
+from assistant.api import chat, errors, health, insurance, payments, reports, staff
 from assistant.clock import Clock
 from assistant.config import Settings, get_settings
 from assistant.dialogue.manager import DialogueManager
@@ -24,6 +24,7 @@ from assistant.safety.hooks import SafetyHooks
 from assistant.services.container import Services
 from assistant.services.booking import build_booking_service
 from assistant.services.payments import build_payment_service
+from assistant.services.reports import ReportReader
 from assistant.services.settlement import build_settlement_engine
 from assistant.session.bus import make_bus, session_topic
 from assistant.staff.auth import StaffAccounts, TokenSigner, ensure_first_admin, load_or_create_secret
@@ -45,6 +46,7 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
     services.settlement = build_settlement_engine(hospital.insurance_policy)
     services.payments = build_payment_service(settings, db, clock)
     services.booking = build_booking_service(db, hospital, clock)
+    services.reports = ReportReader(hospital)
     return services
 
 
@@ -63,7 +65,10 @@ def build_engine(services: Services) -> Engine:
     extra, forms, responses, slots = feature_actions(services)
     actions = build_actions(services, extra)
     safety = SafetyHooks()
-    manager = DialogueManager(nlu=nlu, actions=actions, safety=safety, forms=forms, form_responses=responses, slots=slots)
+    manager = DialogueManager(
+        nlu=nlu, actions=actions, safety=safety, report_detector=services.reports.looks_like_report,
+        forms=forms, form_responses=responses, slots=slots,
+    )
     return Engine(services, manager, guard=safety.guard)
 
 
@@ -130,6 +135,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(staff.router)
     app.include_router(insurance.router)
     app.include_router(payments.router)
+    app.include_router(reports.router)
     return app
 
 

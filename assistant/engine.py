@@ -107,7 +107,7 @@ class Engine:
             if status == "taken_over":
                 return await self._while_taken_over(session_id, state, text, lang)
             now = self.services.clock.now()
-            outcome = await self.manager.handle(state, text, lang=lang, channel=channel, now=now)
+            outcome = await self.manager.handle(state, text, lang=lang, channel=channel, now=now, metadata=msg.metadata)
             reply = outcome.reply
             guarded = self.guard(reply.text, lang, text)
             reply_text = getattr(guarded, "text", reply.text)

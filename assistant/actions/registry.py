@@ -34,8 +34,9 @@ def feature_actions(services: Services) -> tuple[list[Action], dict[str, Any], d
     """The feature skills (triage, safety, FAQ, booking, reports, payment) and the forms they declare."""
     from assistant.actions import booking
     from assistant.actions.payment import ActionPayment
+    from assistant.actions.report import ActionReport
 
-    out: list[Action] = [ActionPayment(services)]
+    out: list[Action] = [ActionPayment(services), ActionReport(services)]
     out += list(booking.booking_actions(services).values())
     forms: dict[str, Any] = dict(booking.FORMS)
     responses: dict[str, Any] = dict(booking.RESPONSES)

@@ -51,8 +51,10 @@ class ActionReport(Action):
         sex = meta.get("sex") or _slot(tracker, "sex")
         age = _age(meta.get("age") if meta.get("age") is not None else _slot(tracker, "age"))
 
-        parsed = None
-        if isinstance(meta.get("fhir"), (dict, str)):
+        parsed = meta.get("parsed_report")  # an upload read by the upload endpoint
+        if parsed is not None:
+            pass
+        elif isinstance(meta.get("fhir"), (dict, str)):
             parsed = reader.parse_fhir(meta["fhir"])
         elif isinstance(meta.get("report_text"), str):
             parsed = reader.parse_text(meta["report_text"])

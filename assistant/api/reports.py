@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
+from assistant.events import UserText
 from assistant.services.reports import ReportReader
 from assistant.services.reports.upload import MAX_UPLOAD_BYTES, UploadRejected, read_upload
 
@@ -69,20 +70,19 @@ async def upload_report(request: Request) -> JSONResponse:
         return _error(e.status, e.code, e.message(lang))
     sex = str(form.get("sex") or "") or None
     age = _age(form.get("age"))
-    interp = reader.interpret(parsed, sex=sex, age=age, lang=lang)
-    message = interp.json_message()
-    body: dict[str, Any] = {
-        "session_id": str(form.get("session_id") or "") or None,
-        "intent": "report",
-        "reply": interp.text,
-        "report": message["report"],
-        "citations": message["citations"],
-        "escalated": False,  # the session opens the escalation; `escalate` says why it must
-        "escalate": message.get("escalate"),
-        "source": parsed.source,
-        "notes": parsed.notes,
-    }
-    log.info("report upload read", extra={"source": parsed.source, "items": len(interp.items), "critical": interp.critical})
+    # The reading becomes a turn of the patient's conversation: stored, guarded, escalated if critical.
+    engine = request.app.state.engine
+    said = {"zh": "（上传了一份检查报告）", "en": "(uploaded a lab report)"}[lang]
+    meta: dict[str, Any] = {"intent": "report", "parsed_report": parsed}
+    if sex:
+        meta["sex"] = sex
+    if age is not None:
+        meta["age"] = age
+    reply = await engine.handle(
+        UserText(session_id=str(form.get("session_id") or "") or None, text=said, lang=lang, channel="web", metadata=meta)
+    )
+    body: dict[str, Any] = {**reply.model_dump(mode="json"), "source": parsed.source, "notes": parsed.notes}
+    log.info("report upload read", extra={"source": parsed.source, "items": len((reply.report or {}).get("items", []))})
     return JSONResponse(body)
 
 

@@ -74,6 +74,7 @@ class DialogueManager:
         nlu: Nlu,
         actions: dict[str, Action],
         safety: Safety,
+        report_detector: Any = None,
         forms: dict[str, dict[str, Any]] | None = None,
         form_responses: dict[str, dict[str, str]] | None = None,
         slots: dict[str, Any] | None = None,
@@ -81,6 +82,7 @@ class DialogueManager:
         self.nlu = nlu
         self.actions = actions
         self.safety = safety
+        self.report_detector = report_detector
         self.forms = forms or {}
         self.form_responses = {**RESPONSES, **(form_responses or {})}
         self.domain: dict[str, Any] = {
@@ -90,14 +92,22 @@ class DialogueManager:
         }
 
     # ------------------------------------------------------------------------------------------
-    async def handle(self, state: TrackerState, text: str, *, lang: str, channel: str, now: datetime) -> TurnOutcome:
+    async def handle(
+        self, state: TrackerState, text: str, *, lang: str, channel: str, now: datetime, metadata: dict[str, Any] | None = None
+    ) -> TurnOutcome:
         state.lang = lang
+        metadata = dict(metadata or {})
         nlu = self.nlu.parse(text, lang=lang, now=now)
         entities = [_entity_dict(e) for e in getattr(nlu, "entities", [])]
         # forms read a numbered choice as `choice`; the NLU names it `ordinal`
         entities += [{**e, "entity": "choice"} for e in entities if e.get("entity") == "ordinal"]
         intent = str(nlu.intent)
         confidence = float(nlu.confidence)
+        forced = metadata.pop("intent", None)
+        if forced in CONTRACT_INTENTS:
+            intent, confidence = forced, 1.0
+        elif self.report_detector is not None and intent != "report" and self.report_detector(text):
+            intent, confidence = "report", max(confidence, 0.9)  # pasted lab values
         state.apply(UserUttered(text=text, intent=intent, confidence=confidence, entities=entities, lang=lang))
 
         context = {"triage_state": state.slots.get("triage_state"), "slots": state.slots}
@@ -108,7 +118,8 @@ class DialogueManager:
 
         msg = latest_message(
             text, intent, confidence, entities, lang=lang, channel=channel, session_id=state.session_id,
-            now_iso=now.isoformat(), extra={"red_flags": [getattr(f, "rule_id", str(f)) for f in flags], "screen": screen_kind},
+            now_iso=now.isoformat(),
+            extra={**metadata, "red_flags": [getattr(f, "rule_id", str(f)) for f in flags], "screen": screen_kind},
         )
         dispatcher = ReplyDispatcher()
         run: list[str] = []
@@ -127,6 +138,11 @@ class DialogueManager:
         elif screen_kind != "ok":
             await self._run("action_safety", state, msg, dispatcher, run)
             route_intent = LOOP_INTENTS.get(state.active_loop or "", "out_of_scope")
+        elif forced in CONTRACT_INTENTS:
+            if state.active_loop:
+                state.apply(ActiveLoop(None))
+                state.apply(SlotSet("requested_slot", None))
+            route_intent = await self._route(state, msg, intent, confidence, dispatcher, run)
         elif state.active_loop:
             route_intent = await self._continue_loop(state, msg, intent, confidence, dispatcher, run)
         else:
