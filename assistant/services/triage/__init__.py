@@ -1,6 +1,24 @@
-"""Triage (智能导诊): symptom understanding, red flags, the short interview, level and department."""
+"""Triage (智能导诊): symptom understanding, red flags, the short interview, level and department.
 
-from assistant.services.triage.assess import MAX_QUESTIONS, TriageOutcome, assess
-from assistant.services.triage.extract import Extraction, Finding, extract
+Names are loaded lazily so that ``assistant.safety.redflags`` can import the extractor without a cycle.
+"""
 
-__all__ = ["MAX_QUESTIONS", "Extraction", "Finding", "TriageOutcome", "assess", "extract"]
+from typing import Any
+
+__all__ = ["MAX_QUESTIONS", "Extraction", "Finding", "TriageOutcome", "assess", "extract", "sources"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("MAX_QUESTIONS", "TriageOutcome", "assess"):
+        from assistant.services.triage import assess as _assess
+
+        return getattr(_assess, name)
+    if name in ("Extraction", "Finding", "extract"):
+        from assistant.services.triage import extract as _extract
+
+        return getattr(_extract, name)
+    if name == "sources":
+        from assistant.services.triage import sources as _sources
+
+        return _sources
+    raise AttributeError(name)

@@ -36,6 +36,8 @@ QUESTIONS: dict[str, tuple[str, str]] = {
 SELF_CARE_OK = {"cold", "cough", "runny_nose", "sore_throat", "fatigue", "headache", "nausea_vomiting", "diarrhea",
                 "insect_bite", "bee_sting", "abrasion", "sprain", "constipation", "eyelid_twitch", "leg_cramp",
                 "motion_sickness", "nosebleed", "bloating", "skin", "dizziness", "allergy"}
+BUMP_ON_SEVERE = {"headache", "abdominal_pain", "lower_abdominal_pain", "back_pain", "joint_pain", "dental", "ear_sx", "eye_sx",
+                  "dyspnea", "dizziness", "nausea_vomiting", "diarrhea", "neck_shoulder", "sore_throat", "hematuria", "urinary_sx"}
 _NO_DURATION = {"insect_bite", "abrasion", "bee_sting", "motion_sickness", "leg_cramp", "eyelid_twitch", "sprain", "fall"}
 _DANGER_TOPICS = {"fever", "headache", "abdominal_pain", "lower_abdominal_pain", "nausea_vomiting", "diarrhea", "dizziness"}
 _NO_RE = re.compile(r"^\s*(没有|没|都没有|都没|无|不是|不|没什么|也没有|no|none|nope|nothing|neither|not really)\b|^(没有|没|都没有|无|不)")
@@ -202,7 +204,7 @@ def _level(st: dict[str, Any], hits: list[RedFlagHit]) -> str:
         level = max(level, "routine", key=LEVEL_ORDER.index)
     if level == "self_care" and not set(current) <= SELF_CARE_OK:
         level = "routine"
-    if set(st.get("severe", [])) & set(current):
+    if set(st.get("severe", [])) & set(current) & BUMP_ON_SEVERE:
         level = _bump(level)
     if level == "self_care":
         if dur is not None and dur >= 7 * 24:

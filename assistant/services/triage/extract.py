@@ -38,7 +38,7 @@ _EN_POST_NEG_RE = re.compile(r"^\s*(?:is|has|have|was)?\s*(?:gone|resolved|went 
 _HISTORY_RE = re.compile(
     r"[\d一二两三四五六七八九十几半]+\s*(?:个)?多?(?:年|个月|月)(?:以|之)?前|去年|前年|以前|之前|曾经|曾|过去|小时候|年轻时|既往|病史|后遗症|"
     r"得过|患过|有过|犯过|发过|做过|住过院|术后|出院|复查|随访|治好了|已经好了|早就好了|已经治好|好多年前|那次|上次|"
-    r"(?<![a-z])(?:ago|last year|years ago|history of|previous|previously|in the past|used to|prior|recovered|follow-up|follow up|back in)(?![a-z])"
+    r"(?<![a-z])(?:ago|last year|years ago|history of|previous|previously|in the past|used to|prior|recovered|when (?:he|she|i) was (?:a baby|little|\d+|young)|follow-up|follow up|back in)(?![a-z])"
 )
 _CURRENT_RE = re.compile(
     r"现在|目前|今天|今早|今晚|刚才|刚刚|突然|又|再次|这次|正在|还在|一直|至今|到现在|最近|这两天|这几天|昨天|前天|马上|还是|此刻|"
@@ -48,6 +48,7 @@ _STRONG_HISTORY_RE = re.compile(r"后遗症|病史|得过|患过|有过|犯过|�
 _RECUR_RE = re.compile(r"又犯了|又开始|又发作|又出现|复发|再次发作|又来了|(?<![a-z])(?:again|came back|is back)(?![a-z])")
 _HYPO_ALL_RE = re.compile(
     r"如果|万一|假如|要是|预防|会不会得|有什么症状|症状是什么|症状有哪些|有哪些症状|前兆|怎么判断|怎么知道|怎么区别|区别|科普|遗传吗|传染吗|"
+    r"(?:担心|害怕|怕)[^,.;!?。，]{0,8}会|"
     r"(?<![a-z])(?:if|in case|what are the (?:symptoms|signs)|how (?:do|can) i prevent|how to prevent|risk of|symptoms of|signs of)(?![a-z])"
 )
 _HYPO_DISEASE_RE = re.compile(r"担心|害怕|怕(?!冷|热|光)|以后会|将来|容易得|风险|怎么治疗|怎么治|能治好|好治吗|吃什么好|注意什么|原因是什么|怎么引起|什么原因|是什么病|(?<![a-z])(?:worried|afraid|scared|might get|could get)(?![a-z])")

@@ -47,6 +47,9 @@ PREGNANCY_RELATED = {"abdominal_pain", "lower_abdominal_pain", "vaginal_bleeding
                      "edema", "hypertension", "diabetes", "pregnancy", "headache", "dizziness", "gyn", "back_pain",
                      "bloating", "constipation", "urinary_sx", "fatigue", "postpartum"}
 FEMALE_ONLY = {"gynecology", "obstetrics"}
+# Children's everyday complaints that Pediatrics sees (departments.csv typical_symptoms_zh for 儿科).
+PEDIATRIC_TYPICAL = {"cough", "runny_nose", "cold", "nausea_vomiting", "vomiting_persistent", "diarrhea", "feeding", "growth",
+                     "constipation", "abdominal_pain", "bloating", "sore_throat", "fatigue", "neonatal_jaundice"}
 # Children with these specialties' complaints start in Pediatrics (docs/departments.md).
 PEDIATRIC_FIRST = {"rehabilitation", "neurosurgery"}
 
@@ -109,6 +112,8 @@ def choose(
             and not (concepts & {"abdominal_pain", "lower_abdominal_pain", "vaginal_bleeding", "nausea_vomiting", "vomiting_persistent"})
         if not keep:
             return "obstetrics"
+    if child and concepts & PEDIATRIC_TYPICAL and not (ranked and ranked[0][1] in {"stomatology", "ophthalmology", "orthopedics", "dermatology"}):
+        return "pediatrics"
     for _, dept_id in ranked:
         if child:
             if dept_id in PEDIATRIC_FIRST or dept_id == "pediatrics":
