@@ -10,7 +10,7 @@ __all__ = ["MAX_QUESTIONS", "Extraction", "Finding", "TriageOutcome", "assess", 
 
 def __getattr__(name: str) -> Any:
     if name in ("MAX_QUESTIONS", "TriageOutcome", "assess"):
-        from assistant.services.triage import assess as _assess
+        from assistant.services.triage import assessment as _assess
 
         return getattr(_assess, name)
     if name in ("Extraction", "Finding", "extract"):
