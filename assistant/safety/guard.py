@@ -49,7 +49,7 @@ _INPUT_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?:records?|appointments?|results?|reports?|id|phone|address|diagnosis|room)|someone else's (?:records?|appointments?|results?|data|information)|"
         r"another patient's|other patients' (?:records|data|information)|(?:his|her|their) (?:id number|phone number|medical records?))(?![a-z])")),
     ("stop_treatment", re.compile(
-        r"停药|停掉|不吃药|不想吃药|不吃了|不用吃|可以不吃|能不能不吃|能不吃|减药|减量|少吃点药|换药|不打胰岛素|停用|不做化疗|不透析|断药|药停了|自己停|"
+        r"(能|可以|可不可以|能不能|是不是可以|要不要)(不|先)?停(掉|了|药|用)?|停(了|掉)?(行吗|可以吗|吗)|停药|停掉|不吃药|不想吃药|不吃了|不用吃|可以不吃|能不能不吃|能不吃|减药|减量|少吃点药|换药|不打胰岛素|停用|不做化疗|不透析|断药|药停了|自己停|"
         r"(?<![a-z])(?:stop (?:taking|my|the|using)|quit (?:my|taking)|come off|skip (?:my|a) (?:dose|medication|pills?)|"
         r"reduce my dose|cut back on my|do i (?:still )?need to take|can i stop)(?![a-z])")),
     ("dosage", re.compile(

@@ -1,24 +1,19 @@
 """Triage (智能导诊): symptom understanding, red flags, the short interview, level and department.
 
 Names are loaded lazily so that ``assistant.safety.redflags`` can import the extractor without a cycle.
+Submodules: lexicon, extract, numbers, routing, sources, assessment.
 """
 
+import importlib
 from typing import Any
 
-__all__ = ["MAX_QUESTIONS", "Extraction", "Finding", "TriageOutcome", "assess", "extract", "sources"]
+__all__ = ["MAX_QUESTIONS", "Extraction", "Finding", "TriageOutcome", "assess", "extract"]
+
+_LAZY = {"MAX_QUESTIONS": "assessment", "TriageOutcome": "assessment", "assess": "assessment",
+         "Extraction": "extract", "Finding": "extract"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("MAX_QUESTIONS", "TriageOutcome", "assess"):
-        from assistant.services.triage import assessment as _assess
-
-        return getattr(_assess, name)
-    if name in ("Extraction", "Finding", "extract"):
-        from assistant.services.triage import extract as _extract
-
-        return getattr(_extract, name)
-    if name == "sources":
-        from assistant.services.triage import sources as _sources
-
-        return _sources
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(name)
