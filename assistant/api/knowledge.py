@@ -13,9 +13,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import UploadFile
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
@@ -87,13 +88,21 @@ async def list_documents(request: Request) -> JSONResponse:
 
 
 @router.post("/documents")
-async def upload_documents(request: Request, files: list[UploadFile] = File(...)) -> JSONResponse:  # noqa: B008
+async def upload_documents(request: Request) -> JSONResponse:
+    """Multipart upload, one or more ``files`` parts; each file is ingested (replacing its old version)."""
     if (denied := await _auth(request)) is not None:
         return denied
     try:
         kb = _kb(request)
     except KnowledgeError as exc:
         return _error(exc.status, exc.code, exc.message)
+    try:
+        form = await request.form()
+    except Exception:  # noqa: BLE001 - not multipart, or malformed
+        return _error(400, "bad_request", "send the documents as multipart/form-data parts named 'files'")
+    files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+    if not files:
+        return _error(422, "invalid_request", "no file parts named 'files'")
     with tempfile.TemporaryDirectory(prefix="pa-upload-") as tmp:
         paths = []
         for f in files:
@@ -129,9 +138,17 @@ async def delete_document(request: Request, doc_id: str) -> JSONResponse:
 
 
 @router.post("/query")
-async def query(request: Request, body: QueryRequest) -> JSONResponse:
+async def query(request: Request) -> JSONResponse:
+    """Try a question: the answer the assistant would give and the retrieved passages behind it."""
     if (denied := await _auth(request)) is not None:
         return denied
+    try:
+        body = QueryRequest.model_validate(await request.json())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return _error(422, "invalid_request", f"{'.'.join(map(str, first['loc']))}: {first['msg']}")
+    except ValueError:
+        return _error(422, "invalid_json", "the body must be a JSON object")
     try:
         kb = _kb(request)
     except KnowledgeError as exc:
