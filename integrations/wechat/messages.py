@@ -72,9 +72,10 @@ class WeChatMessage:
 
     @property
     def dedup_key(self) -> str:
-        """WeChat retries carry the same MsgId; events have none, so FromUserName + CreateTime."""
+        """WeChat retries carry the same MsgId; events have none, so FromUserName + CreateTime.
+        The sender and type are part of the key too, so ids reused by different senders never collide."""
         if self.msg_id:
-            return f"msg:{self.msg_id}"
+            return f"msg:{self.from_user}:{self.msg_type}:{self.msg_id}"
         return f"evt:{self.from_user}:{self.create_time}:{self.event or self.msg_type}"
 
     @property

@@ -45,7 +45,7 @@ def test_all_55_fixtures_parse_with_their_type_and_event():
 
 def test_fixture_fields_are_read():
     text = parse_message((FIXTURES / "test_parser__ParseMessageTestCase__test_parse_text_message__xml.xml").read_bytes())
-    assert text.content and text.msg_id and text.dedup_key == f"msg:{text.msg_id}"
+    assert text.content and text.msg_id and text.dedup_key == f"msg:{text.from_user}:text:{text.msg_id}"
     voice = parse_message((FIXTURES / "test_parser__ParseMessageTestCase__test_parse_voice_message__xml.xml").read_bytes())
     assert voice.media_id == "media_id" and voice.media_format == "format"  # the sample's placeholders
     click = parse_message((FIXTURES / "test_events__EventsTestCase__test_click_event__xml.xml").read_bytes())
