@@ -233,6 +233,8 @@ class Recognizer:
     def close(self) -> None:
         for _ in self._threads:
             self._jobs.put((9, next(self._seq), None))
+        for t in self._threads:
+            t.join(timeout=30)
 
 
 _shared: dict[str, Recognizer] = {}
