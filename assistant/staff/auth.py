@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from assistant.clock import Clock
 from assistant.store.db import Database
@@ -110,6 +111,20 @@ class TokenSigner:
         return StaffIdentity(username=str(claims["sub"]), role=str(claims["role"]), expires_at=int(claims["exp"]))
 
 
+class AccountExists(Exception):
+    pass
+
+
+USERNAME_RE = re.compile(r"[A-Za-z0-9._@\-]{2,64}")
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < 8:
+        raise ValueError("password must have at least 8 characters")
+    if len(password) > 256:
+        raise ValueError("password must have at most 256 characters")
+
+
 class StaffAccounts:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -117,9 +132,12 @@ class StaffAccounts:
 
     async def create(self, username: str, password: str, role: str, display_name: str = "", actor: str = "system") -> None:
         if role not in ROLES:
-            raise ValueError(f"role must be one of {ROLES}")
-        if len(password) < 8:
-            raise ValueError("password must have at least 8 characters")
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        check_password_rules(password)
+        if not USERNAME_RE.fullmatch(username):
+            raise ValueError("username must be 2-64 letters, digits, '.', '_', '@' or '-'")
+        if await self.exists(username):
+            raise AccountExists(username)
         async with self.db.session() as s:
             s.add(StaffUser(username=username, password_hash=hash_password(password), role=role, display_name=display_name))
             audit(s, actor=actor, action="staff_created", target_type="staff", target_id=username, details={"role": role})
@@ -133,7 +151,46 @@ class StaffAccounts:
         async with self.db.session() as s:
             return await s.scalar(select(StaffUser.id).where(StaffUser.role == "admin").limit(1)) is not None
 
+    async def get(self, username: str) -> StaffUser | None:
+        async with self.db.session() as s:
+            return await s.scalar(select(StaffUser).where(StaffUser.username == username))
+
+    async def list_all(self) -> list[StaffUser]:
+        async with self.db.session() as s:
+            return list(await s.scalars(select(StaffUser).order_by(StaffUser.username)))
+
+    async def set_active(self, username: str, active: bool, actor: str = "system") -> None:
+        """Deactivate (or reactivate) an account; a deactivated account's tokens stop working at once."""
+        async with self.db.session() as s:
+            user = await s.scalar(select(StaffUser).where(StaffUser.username == username))
+            if user is None:
+                raise LookupError(username)
+            if not active and user.role == "admin" and user.active:
+                others = await s.scalar(
+                    select(func.count()).select_from(StaffUser).where(
+                        StaffUser.role == "admin", StaffUser.active.is_(True), StaffUser.username != username
+                    )
+                )
+                if not others:
+                    raise ValueError("the last active administrator cannot be deactivated")
+            user.active = active
+            if active:
+                user.failed_attempts = 0
+                user.locked_until = None
+            audit(s, actor=actor, action="staff_activated" if active else "staff_deactivated",
+                  target_type="staff", target_id=username)
+            await s.commit()
+
+    async def change_own_password(self, username: str, old: str, new: str) -> None:
+        async with self.db.session() as s:
+            user = await s.scalar(select(StaffUser).where(StaffUser.username == username))
+            if user is None or not verify_password(user.password_hash, old):
+                raise LoginError("invalid_credentials", "the current password is wrong")
+        check_password_rules(new)
+        await self.set_password(username, new, actor=f"staff:{username}")
+
     async def set_password(self, username: str, password: str, actor: str = "system") -> None:
+        check_password_rules(password)
         async with self.db.session() as s:
             user = await s.scalar(select(StaffUser).where(StaffUser.username == username))
             if user is None:
