@@ -24,7 +24,7 @@ from rag.index import ChunkIndex, embed_passages
 from rag.ingest import UnsupportedFormat, expand, load_path
 from rag.lexical import BM25Index, init_jieba
 from rag.retriever import DEFAULT_CALIBRATION, Assessment, Calibration, Retriever
-from rag.types import Chunk, GroundedAnswer, Hit, IngestReport
+from rag.types import Chunk, GroundedAnswer, Hit, IngestReport, LoadedDocument
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 32
@@ -113,9 +113,12 @@ class KnowledgeBase:
                 if self._index is None:
                     await asyncio.to_thread(self._open)
 
-    def _ingest_sync(self, paths: list[Path], progress: bool) -> IngestReport:
-        from tqdm import tqdm
+    async def ingest_documents(self, docs: list[LoadedDocument], progress: bool = True) -> IngestReport:
+        """Ingest already-loaded documents (programmatic sources, benchmarks)."""
+        await self._ensure_open()
+        return await asyncio.to_thread(self._ingest_docs, docs, progress, IngestReport(), time.perf_counter())
 
+    def _ingest_sync(self, paths: list[Path], progress: bool) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         docs = []
@@ -124,6 +127,12 @@ class KnowledgeBase:
                 docs.extend(load_path(path))
             except (UnsupportedFormat, OSError, ValueError) as exc:
                 report.skipped.append(f"{path}: {exc}")
+        return self._ingest_docs(docs, progress, report, started)
+
+    def _ingest_docs(self, docs: list[LoadedDocument], progress: bool, report: IngestReport,
+                     started: float) -> IngestReport:
+        from tqdm import tqdm
+
         chunks_by_doc = {d.doc_id: chunk_document(d) for d in docs}
         all_chunks = [c for cs in chunks_by_doc.values() for c in cs]
         vectors = []
