@@ -1,5 +1,6 @@
-"""Serves the patient chat page at ``/``, the staff console page at ``/console`` and the static files
-under ``/static/...`` from the installed ``web`` package, plus a small page-config JSON.
+"""Serves the patient chat page at ``/`` and the static files under ``/static/...`` from the installed
+``web`` package, plus a small page-config JSON. (The staff console at ``/console`` is served by
+``assistant.api.staff`` from ``web/console/``.)
 
 Files are read from the package directory (``importlib.resources``) so the router works from a checkout
 and from an installed wheel alike. Only files inside ``web/`` with a known extension are served.
@@ -109,12 +110,6 @@ async def chat_page(request: Request) -> Response:
 @router.get("/chat", include_in_schema=False)
 async def chat_page_alias(request: Request) -> Response:
     return _page(request, "chat/index.html")
-
-
-@router.get("/console", include_in_schema=False)
-async def console_page(request: Request) -> Response:
-    """The staff console page (``web/console/index.html``) once it is installed."""
-    return _page(request, "console/index.html")
 
 
 @router.api_route("/static/{relative:path}", methods=["GET", "HEAD"], include_in_schema=False)

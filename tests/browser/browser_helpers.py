@@ -77,3 +77,16 @@ def launch_with_fake_mic(playwright_instance, wav: Path):
             "--autoplay-policy=no-user-gesture-required",
         ],
     )
+
+
+def route_paths(routes, prefix: str = "") -> set[str]:
+    """Every path an app serves (FastAPI 0.141 keeps included routers nested, not flattened)."""
+    paths: set[str] = set()
+    for r in routes:
+        inner = getattr(r, "original_router", None)
+        if inner is not None:
+            ctx = getattr(r, "include_context", None)
+            paths |= route_paths(inner.routes, prefix + (getattr(ctx, "prefix", "") or ""))
+        elif getattr(r, "path", ""):
+            paths.add(prefix + r.path)
+    return paths

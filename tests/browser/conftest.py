@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 
 # tests/ has no __init__.py: pytest puts this directory on sys.path, so siblings import by name.
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, MOBILE
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, MOBILE, route_paths
 
 
 def free_port() -> int:
@@ -52,10 +52,6 @@ def serve(app, timeout: float = 120.0) -> Iterator[str]:
         thread.join(timeout=15)
 
 
-def _route_paths(app) -> set[str]:
-    return {getattr(r, "path", "") for r in app.routes}
-
-
 def build_real_app(data_dir: Path):
     """The product's app (assistant.app.create_app) with the web router, on a temporary data dir."""
     from assistant.api import web
@@ -64,7 +60,7 @@ def build_real_app(data_dir: Path):
 
     settings = Settings(data_dir=data_dir, environment="test", llm_enabled=False)
     app = create_app(settings)
-    if "/" not in _route_paths(app):  # until the app factory wires the page in itself
+    if "/" not in route_paths(app.routes):  # until the app factory wires the page in itself
         app.include_router(web.router)
     return app
 

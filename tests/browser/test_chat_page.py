@@ -5,7 +5,7 @@ hand over to a person, and screenshots of the page in zh, en and large-font mode
 from __future__ import annotations
 
 import pytest
-from browser_helpers import SCREENSHOT_DIR, open_chat, send, wait_reply
+from browser_helpers import SCREENSHOT_DIR, open_chat, route_paths, send, wait_reply
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -85,10 +85,12 @@ def test_screenshots_zh_en_large(page: Page, real_server: str) -> None:
 
 def test_upload_a_text_report_to_the_real_endpoint(page: Page, real_app_server) -> None:
     base, app = real_app_server
-    if "/api/v1/reports/upload" not in {getattr(r, "path", "") for r in app.routes}:
+    if "/api/v1/reports/upload" not in route_paths(app.routes):
         pytest.skip("the real app has no /api/v1/reports/upload yet")
     open_chat(page, base)
-    report = "项目\t结果\t单位\t参考范围\n白细胞计数(WBC)\t12.5\t10^9/L\t3.5-9.5\n钾(K)\t6.8\tmmol/L\t3.5-5.3\n"
+    report = (
+        "项目\t结果\t单位\t参考范围\n白细胞计数(WBC)\t12.5\t10^9/L\t3.5-9.5\n钾(K)\t6.8\tmmol/L\t3.5-5.3\n"
+    )
     page.locator("#file-input").set_input_files(
         {"name": "report.txt", "mimeType": "text/plain", "buffer": report.encode("utf-8")}
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_helpers import MOBILE, SocketLog, launch_with_fake_mic
+from browser_helpers import MOBILE, SocketLog, launch_with_fake_mic, route_paths
 from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -119,7 +119,7 @@ def test_hold_to_talk_sends_stop_on_release(mic_page: Page, standin_server: str)
 
 
 def _has_voice_route(app) -> bool:
-    return any(getattr(r, "path", "") == "/ws/voice" for r in app.routes)
+    return "/ws/voice" in route_paths(app.routes)
 
 
 def test_real_voice_router_transcribes_the_fixture(

@@ -68,16 +68,6 @@ def test_missing_file_is_a_json_error(standin_server: str) -> None:
     assert r.json() == {"error": {"code": "not_found", "message": "no such file"}}
 
 
-def test_console_is_a_clean_404_until_installed(standin_server: str) -> None:
-    from assistant.api.web import web_root
-
-    r = httpx.get(standin_server + "/console")
-    if (web_root() / "console" / "index.html").is_file():
-        assert r.status_code == 200
-    else:
-        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
-
-
 def test_page_config_names_departments(standin_server: str) -> None:
     cfg = httpx.get(standin_server + "/api/v1/web/config").json()
     assert cfg["hospital"]["name_zh"] == "滨江示例人民医院"

@@ -152,7 +152,7 @@ function onPushMessage(msg) {
     $("log").append(node);
   } else if (msg.type === "payment" && msg.payment) {
     const b = addAssistantBubble();
-    finishBubble(b, { reply: text, payment: msg.payment });
+    finishBubble(b, { reply: text || t(state.lang, "payment_update"), payment: msg.payment });
   } else {
     const fallback = { handback: "handback", closed: "closed", payment: "payment_update" }[msg.type];
     const line = text || (fallback ? t(state.lang, fallback) : "");
