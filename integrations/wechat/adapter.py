@@ -172,6 +172,21 @@ class WeChatAdapter:
         log.info("wechat customer-service message sent", extra={"user": tag})
         return True
 
+    async def push_template(self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None) -> bool:
+        """Send a template message (no 48-hour window applies); False when it could not be sent.
+        Build ``data`` with integrations.wechat.notices (appointment_confirmation, report_ready)."""
+        tag = user_tag(openid)
+        if self.client is None:
+            log.warning("wechat template message skipped: no PA_WECHAT_APPSECRET", extra={"user": tag})
+            return False
+        try:
+            await self.client.send_template(openid, template_id, data, url=url)
+        except WeChatError as e:
+            log.warning("wechat template message failed", extra={"user": tag, "error": str(e)})
+            return False
+        log.info("wechat template message sent", extra={"user": tag, "template": template_id})
+        return True
+
     # ---- one message → one reply --------------------------------------------------------------
     async def _produce(self, msg: WeChatMessage) -> str | None:
         try:

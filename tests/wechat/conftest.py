@@ -17,7 +17,6 @@ import pytest
 from assistant.config import Settings
 from integrations.wechat.crypto import MessageCrypto, sha1_signature
 
-
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "wechat_callback"
 if not FIXTURES.is_dir():
     FIXTURES = Settings().hospital_dir.parent / "fixtures" / "wechat_callback"

@@ -126,7 +126,7 @@ def test_text_reply_is_well_formed_and_clipped():
 
 
 def test_long_replies_split_into_customer_service_parts():
-    text = "\n".join(["第%d行：" % i + "说明" * 100 for i in range(10)])
+    text = "\n".join([f"第{i}行：" + "说明" * 100 for i in range(10)])
     parts = split_utf8(text, 1800)
     assert all(len(p.encode()) <= 1800 for p in parts)
     assert "".join(parts).replace("\n", "") == text.replace("\n", "")
