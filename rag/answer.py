@@ -234,7 +234,7 @@ def extractive_answer(question: str, hits: list[Hit], lang: str, confidence: flo
     text = phrase(draft, lang)
     check = verify(text, [c.text for c in draft.chunks] + [c.title for c in draft.chunks])
     if not check.ok:  # cannot happen for copied sentences unless the phrasing adds a fact
-        log.warning("extractive answer failed verification", extra={"unsupported": check.unsupported})
+        log.warning("extractive answer failed verification")
         return abstain(lang, confidence)
     sources = draft.chunks + corroborating(question, draft.best, draft.chunks, hits, idf)
     return GroundedAnswer(text=text, citations=citations(sources, draft.sentences), abstained=False,

@@ -58,7 +58,7 @@ async def generate_answer(llm: Any, question: str, hits: list[Hit], lang: str, c
         return None
     check = verify(text, [h.chunk.text for h in used] + [h.chunk.title for h in used])
     if not check.ok:
-        log.info("llm answer rejected by the verifier", extra={"unsupported": check.unsupported})
+        log.debug("llm answer rejected by the verifier", extra={"unsupported": check.unsupported})
         return None
     return GroundedAnswer(text=text, citations=citations([h.chunk for h in used]), abstained=False,
                           confidence=confidence, source="llm")
