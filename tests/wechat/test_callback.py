@@ -157,7 +157,10 @@ async def test_bad_input_is_rejected_without_a_turn(wechat_settings, caplog):
     assert all(secret_text not in rec.getMessage() for rec in caplog.records)
 
 
-async def test_three_deliveries_of_one_msgid_make_one_turn(wechat_settings):
+@pytest.mark.parametrize("store", ["memory", "redis"])
+async def test_three_deliveries_of_one_msgid_make_one_turn(wechat_settings, redis_url, store):
+    if store == "redis":  # the retry inbox and the per-user lock then live in Redis, shared by processes
+        wechat_settings = wechat_settings.model_copy(update={"redis_url": redis_url})
     openid = _openid()
     xml = text_xml(openid, "你好", msg_id=6012345678901234567)
     with wechat_server(wechat_settings) as base:
