@@ -151,7 +151,12 @@ def extract(question: str, hits: list[Hit], lang: str, idf: Any = None, max_char
     cands.sort(key=lambda c: (-c[0], c[1], c[2]))
     best = cands[0]
     picked = [best]
-    if best[5]:  # the whole list under the same lead-in, in order
+    record = best[4]
+    if record.kind == "record" and len(record.text) <= max_chars and record.heading_path[-1] in question:
+        # the question names the row's subject (a doctor, a department): the whole row answers it
+        picked = [c for c in cands if c[4] is best[4]]
+        picked.sort(key=lambda c: c[2])
+    elif best[5]:  # the whole list under the same lead-in, in order
         picked = [c for c in cands if c[4] is best[4] and c[5] == best[5]]
         picked.sort(key=lambda c: c[2])
     else:
@@ -169,7 +174,7 @@ def extract(question: str, hits: list[Hit], lang: str, idf: Any = None, max_char
             continue
         kept.append(c)
         total += len(c[3])
-    if not best[5]:
+    if not best[5] and best[4].kind != "record":
         kept.sort(key=lambda c: (c[1], c[2]))
     chunks: list[Chunk] = []
     for c in kept:
