@@ -135,8 +135,9 @@ class _Facts:
         for f in ex.findings:
             if f.current:
                 self.current.setdefault(f.concept, []).append(f.severity)
+        mild, severe = set(ctx.get("mild") or ()), set(ctx.get("severe") or ())
         for cid in ctx.get("findings") or ():
-            self.current.setdefault(cid, []).append(None)
+            self.current.setdefault(cid, []).append("severe" if cid in severe else "mild" if cid in mild else None)
         self.anytime = set(ex.anytime()) | set(self.current) | set(ctx.get("conditions") or ())
         self.negated_now = ex.negated()
         age = ex.age_years if ex.age_years is not None else ctx.get("age_years")

@@ -27,8 +27,8 @@ QUESTIONS: dict[str, tuple[str, str]] = {
     "temp": ("最高烧到多少度?", "What is the highest temperature you measured?"),
     "duration": ("这种情况持续多久了?", "How long has this been going on?"),
     "danger": (
-        "有没有以下情况:呼吸困难、精神很差或叫不醒、抽搐、持续呕吐、剧烈疼痛?",
-        "Is there any trouble breathing, extreme drowsiness, a seizure, constant vomiting or severe pain?",
+        "有没有以下情况:呼吸困难、大汗、精神很差或叫不醒、抽搐、持续呕吐、剧烈疼痛?",
+        "Is there any trouble breathing, heavy sweating, extreme drowsiness, a seizure, constant vomiting or severe pain?",
     ),
 }
 
@@ -38,8 +38,10 @@ SELF_CARE_OK = {"cold", "cough", "runny_nose", "sore_throat", "fatigue", "headac
                 "motion_sickness", "nosebleed", "bloating", "skin", "dizziness", "allergy"}
 BUMP_ON_SEVERE = {"headache", "abdominal_pain", "lower_abdominal_pain", "back_pain", "joint_pain", "dental", "ear_sx", "eye_sx",
                   "dyspnea", "dizziness", "nausea_vomiting", "diarrhea", "neck_shoulder", "sore_throat", "hematuria", "urinary_sx"}
-_NO_DURATION = {"insect_bite", "abrasion", "bee_sting", "motion_sickness", "leg_cramp", "eyelid_twitch", "sprain", "fall"}
-_DANGER_TOPICS = {"fever", "headache", "abdominal_pain", "lower_abdominal_pain", "nausea_vomiting", "diarrhea", "dizziness"}
+_NO_DURATION = {"growth", "feeding", "insect_bite", "abrasion", "bee_sting", "motion_sickness", "leg_cramp", "eyelid_twitch", "sprain", "fall"}
+_REQUEST_RE = re.compile(r"想(要)?(配|看|咨询|调理|调整|做|约|挂|开|复查|查|治疗|预约|备孕|问问|了解)|需要(看|挂)|复查|随访|复诊|开药|配药|体检|"
+                         r"(?<![a-z])(?:want to|would like to|wants to|need to book|book|follow-up|follow up|check-up|checkup|rehab)(?![a-z])")
+_DANGER_TOPICS = {"chest_pain", "fever", "headache", "abdominal_pain", "lower_abdominal_pain", "nausea_vomiting", "diarrhea", "dizziness"}
 _NO_RE = re.compile(r"^\s*(没有|没|都没有|都没|无|不是|不|没什么|也没有|no|none|nope|nothing|neither|not really)\b|^(没有|没|都没有|无|不)")
 _UNKNOWN_RE = re.compile(r"不知道|不清楚|没量|不记得|don't know|not sure|didn't measure")
 
@@ -112,7 +114,7 @@ def _merge(ex: Extraction, st: dict[str, Any], hospital: HospitalData) -> None:
                 severe.add(f.concept)
             elif f.severity == "mild":
                 mild.add(f.concept)
-        elif kind == "condition":
+        elif kind == "condition" and f.history:
             conditions.add(f.concept)
     st["findings"], st["conditions"], st["related"] = sorted(findings), sorted(conditions), related
     st["severe"], st["mild"], st["negated"] = sorted(severe), sorted(mild), sorted(negated)
@@ -132,6 +134,14 @@ def _merge(ex: Extraction, st: dict[str, Any], hospital: HospitalData) -> None:
         st["sex"] = ex.sex
     if ex.pregnant is not None:
         st["pregnant"] = ex.pregnant
+    if (st.get("temp_c") or 0) >= 37.3 and "fever" not in st["findings"]:
+        st["findings"] = sorted(set(st["findings"]) | {"fever"})
+        st["related"]["fever"] = 1.0
+    if _REQUEST_RE.search(ex.text):
+        st["request"] = True
+    history = set(st.get("history", []))
+    history |= {f.concept for f in ex.findings if f.history and not f.negated and not f.hypothetical}
+    st["history"] = sorted(history)
     if "well_appearing" in ex.current():
         st["well"] = True
 
@@ -154,18 +164,22 @@ def _next_question(st: dict[str, Any]) -> str | None:
     lex = get_lexicon()
     substantive = [c for c in st["findings"] if lex.concepts[c].kind in ("symptom", "condition")]
     wanted: list[str] = []
-    if not substantive and not st.get("conditions") and not st.get("mentions"):
+    if not substantive and not st.get("conditions") and not st.get("mentions") and not (st.get("history") and st.get("request")):
         wanted.append("complaint")
     else:
-        if st.get("subject") == "child" and st.get("age_years") is None:
+        if st.get("subject") == "child" and st.get("age_years") is None and "pediatrics" not in st.get("mentions", []):
             wanted.append("age")
         if _fever(st) and st.get("temp_c") is None:
             wanted.append("temp")
-        symptoms = [c for c in substantive if lex.concepts[c].kind == "symptom" and lex.concepts[c].base in ("self_care", "routine")]
-        if symptoms and st.get("duration_h") is None and not set(symptoms) <= _NO_DURATION:
+        symptoms = [c for c in substantive if lex.concepts[c].kind == "symptom"
+                    and (lex.concepts[c].base in ("self_care", "routine") or c in ("chest_pain", "fever"))]
+        if (symptoms and st.get("duration_h") is None and not set(substantive) & _NO_DURATION
+                and not st.get("request")):
             wanted.append("duration")
         topics = set(substantive) & _DANGER_TOPICS
-        if (topics or _child(st)) and symptoms and not st.get("well") and not st.get("danger_denied") and (_child(st) or _fever(st) or (st.get("age_years") or 0) >= 65):
+        provisional = _level(st, [])
+        if (topics and not st.get("well") and not st.get("danger_denied") and provisional != "urgent" and not st.get("request")
+                and (_child(st) or _fever(st) or (st.get("age_years") or 0) >= 65 or "chest_pain" in topics)):
             wanted.append("danger")
     for q in wanted:
         if q not in asked:
@@ -184,6 +198,8 @@ def _level(st: dict[str, Any], hits: list[RedFlagHit]) -> str:
     if hits:
         return "urgent"
     current = [c for c in st["findings"] if lex.concepts[c].kind in ("symptom", "condition")]
+    if "insect_bite" in current or "bee_sting" in current:
+        current = [c for c in current if c != "skin"]
     age = st.get("age_years")
     child = _child(st)
     dur = st.get("duration_h")
@@ -220,6 +236,8 @@ def _department(st: dict[str, Any], hits: list[RedFlagHit], hospital: HospitalDa
     age, child, sex = st.get("age_years"), _child(st), st.get("sex")
     if hits:
         top = hits[0]
+        if st.get("pregnant"):
+            top = next((h for h in hits if h.department == "obstetrics" and h.level == top.level), top)
         dept = top.department
         if top.rule_id == "obstetric_warning":
             gw = st.get("gest_weeks")
@@ -327,7 +345,7 @@ def assess(text: str, state: dict[str, Any] | None, hospital: HospitalData) -> T
     if re.search(r"低烧|低热|low[- ]grade", ex.text):
         st["low_fever"] = True
     hits = check_extraction(ex, {k: st.get(k) for k in ("findings", "conditions", "age_years", "subject", "pregnant",
-                                                        "gest_weeks", "temp_c", "duration_h", "pain_score", "sex")})
+                                                        "gest_weeks", "temp_c", "duration_h", "pain_score", "sex", "mild", "severe")})
     st["red_flags"] = list(dict.fromkeys(st.get("red_flags", []) + [h.rule_id for h in hits]))
     if not any(h.level == "emergency" for h in hits) and not hits:
         q = _next_question(st)

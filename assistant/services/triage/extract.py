@@ -163,7 +163,10 @@ def _containing(spans: list[tuple[int, int]], pos: int) -> tuple[int, int]:
 
 def _match_all(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
     raw: list[tuple[int, int, str]] = []
+    chars = set(text)
     for c in lex.concepts.values():
+        if not c.may_match(chars):
+            continue
         for m in c.pattern.finditer(text):
             if m.end() > m.start():
                 raw.append((m.start(), m.end(), c.id))
@@ -183,8 +186,17 @@ def _match_all(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
     return out
 
 
+_LIST_JOIN_RE = re.compile(r"^[\s、,/和或及与跟也还]*$|^\s*(?:or|and|nor)\s*$")
+
+
 def _negated(text: str, clause: tuple[int, int], a: int, b: int, term_spans: list[tuple[int, int]]) -> bool:
     prefix_start = clause[0]
+    # 不是突然的头疼: a finding between the cue and this one takes the negation, unless they form a list
+    between = [(s, e) for s, e in term_spans if prefix_start <= s and e <= a]
+    if between:
+        last_end = max(e for _, e in between)
+        if not _LIST_JOIN_RE.match(text[last_end:a]):
+            prefix_start = max(prefix_start, last_end)
     prefix = text[prefix_start:a]
 
     def inside_term(i: int, j: int) -> bool:
@@ -292,10 +304,11 @@ def extract(text: str, lexicon: Lexicon | None = None) -> Extraction:
     # a fever that has gone (烧退了) is history, and so is its temperature
     if "fever_resolved" in ex.current():
         ex.findings = [Finding(**{**asdict(f), "history": True}) if f.concept == "fever" else f for f in ex.findings]
-    # the patient
+    # the patient (生完孩子 / 带孩子 name no sick child)
+    t_subj = re.sub(r"(生完|生了|生|带|怀|怀着|想要)(了)?(孩子|宝宝|小孩|二胎|娃)", "＿＿＿＿", t)
     first: tuple[int, str] | None = None
     for name, rx in _SUBJECTS:
-        m = rx.search(t)
+        m = rx.search(t_subj)
         if m and (first is None or m.start() < first[0]):
             first = (m.start(), name)
     if first:
@@ -324,7 +337,7 @@ def extract(text: str, lexicon: Lexicon | None = None) -> Extraction:
     fem, male = _FEMALE_RE.search(t), _MALE_RE.search(t)
     if ex.subject in ("child", "parent", "spouse", "other"):
         rx_subject = dict(_SUBJECTS)[ex.subject]
-        m = rx_subject.search(t)
+        m = rx_subject.search(t_subj)
         word = m.group(0) if m else ""
         if _FEMALE_RE.fullmatch(word) or any(k in word for k in ("妈", "母", "奶", "婆", "姥姥", "女", "wife", "mom", "mum", "mother", "daughter", "girl", "grandma", "grandmother", "媳妇", "老婆", "妻")):
             ex.sex = "F"

@@ -22,7 +22,8 @@ RED_FLAGS_PATH = Path(__file__).resolve().parents[2] / "safety" / "data" / "red_
 FILLER = (
     r"(?:这里|这块|这儿|那里|这边|一阵阵的?|一阵一阵的?|阵阵|一直|有点|有些|有一点|突然|忽然|特别|很|非常|好|"
     r"老是|经常|总是|隐隐的?|隐隐约约|也|又|还|持续|剧烈|针扎一样|刀割一样|像针扎一样|像刀割一样|火辣辣的?|"
-    r"闷闷的|胀胀的|一抽一抽的?|一跳一跳的?|的|地|得|会|就|都|开始|左边|右边|中间|这几天|最近)"
+    r"闷闷的|胀胀的|一抽一抽的?|一跳一跳的?|的|地|得|会|就|都|开始|左边|右边|中间|这几天|最近|有个|有一个|长了个|长了一个|里有个|"
+    r"摸到|一个|上|里|的时候|时候|时|有|总|常|老|发)"
 )
 
 
@@ -33,6 +34,10 @@ class Concept:
     base: str | None
     depts: dict[str, float]
     pattern: re.Pattern[str]
+    anchors: frozenset[str] | None = None  # first characters of every term; None = always try
+
+    def may_match(self, chars: set[str]) -> bool:
+        return self.anchors is None or not self.anchors.isdisjoint(chars)
 
 
 @dataclass
@@ -46,6 +51,8 @@ def _term_regex(term: str) -> str:
     term = str(term)
     if term.startswith("re:"):
         return term[3:]
+    if term.isascii():  # NT, HPV, DNA inside a Chinese list must not match inside English words
+        return r"(?<![a-z])" + re.escape(term.lower()) + r"(?![a-z])"
     return re.escape(term.lower())
 
 
@@ -76,6 +83,15 @@ def _compile(cid: str, raw: dict[str, Any]) -> re.Pattern[str]:
         raise ValueError(f"concept {cid}: bad pattern: {exc}") from exc
 
 
+def _anchors(raw: dict[str, Any]) -> frozenset[str] | None:
+    terms = [str(t) for t in (raw.get("zh") or []) + (raw.get("en") or [])]
+    if raw.get("compose"):
+        terms += [str(p) for p in raw["compose"][0]]
+    if any(t.startswith("re:") for t in terms):
+        return None
+    return frozenset(t.lower()[0] for t in terms if t)
+
+
 def build_lexicon(lexicon_path: Path = LEXICON_PATH, red_flags_path: Path = RED_FLAGS_PATH) -> Lexicon:
     base = yaml.safe_load(lexicon_path.read_text(encoding="utf-8"))
     flags = yaml.safe_load(red_flags_path.read_text(encoding="utf-8"))
@@ -90,6 +106,7 @@ def build_lexicon(lexicon_path: Path = LEXICON_PATH, red_flags_path: Path = RED_
                 base=raw.get("base"),
                 depts={str(k): float(v) for k, v in (raw.get("depts") or {}).items()},
                 pattern=_compile(cid, raw),
+                anchors=_anchors(raw),
             )
     return lex
 

@@ -94,7 +94,7 @@ _CHILD_NOUN = r"(?:宝宝|孩子|婴儿|小孩|女儿|儿子|娃|宝贝|闺女|�
 _AGE_Y_RE = re.compile(NUM + r"\s*(?:多|来)?\s*周?岁(半)?(?!月)")
 _AGE_M_RE = re.compile(NUM + r"\s*个?\s*(多|半)?\s*月(?:大|龄|的" + _CHILD_NOUN + r"|" + _CHILD_NOUN + r")")
 _AGE_M2_RE = re.compile(_CHILD_NOUN + r"(?:今年|才|刚|刚刚|刚满|现在|出生)?\s*" + NUM + r"\s*个?\s*(多|半)?\s*月(?!前)")
-_AGE_D_RE = re.compile(r"(?:出生|生下来)\s*" + NUM + r"\s*天|" + NUM + r"\s*天大")
+_AGE_D_RE = re.compile(r"(?:出生|生下来)\s*" + NUM + r"\s*天|" + NUM + r"\s*天大(?![便小])")
 _AGE_EN_Y = re.compile(r"(\d+)[- ]?(?:years?|yrs?|y/?o)(?:[- ]old)?(?![a-z])|(?:aged?|age of)\s+(\d+)")
 _AGE_EN_M = re.compile(r"(\d+)[- ]?(months?|weeks?|days?)[- ]old")
 _NEWBORN_RE = re.compile(r"新生儿|刚出生|刚生下来|newborn")
@@ -177,7 +177,9 @@ _DUR_WORDS = [
     (re.compile(r"今天早上|今早|早上起来|今天上午|今天下午|今晚|今天"), 6.0), (re.compile(r"刚才|刚刚|刚"), 0.3),
     (re.compile(r"十几分钟"), 0.25), (re.compile(r"几分钟"), 0.1), (re.compile(r"大半年|半年"), 4380.0), (re.compile(r"好几年|很多年|多年"), 26280.0),
     (re.compile(r"(?:since|from) (?:yesterday|last night)"), 24.0), (re.compile(r"since this morning|this morning|today|tonight"), 6.0),
-    (re.compile(r"half an hour"), 0.5), (re.compile(r"just now|a few minutes ago"), 0.2), (re.compile(r"for years"), 26280.0),
+    (re.compile(r"half an hour"), 0.5), (re.compile(r"每个月|每次来月经|好多年|从小|一直都"), 720.0),
+    (re.compile(r"(?:for|over|in) the (?:past|last) week"), 168.0), (re.compile(r"(?:for|over|in) the (?:past|last) month"), 720.0),
+    (re.compile(r"(?:for|over|in) the (?:past|last) year"), 8760.0), (re.compile(r"a few days|several days"), 72.0), (re.compile(r"just now|a few minutes ago"), 0.2), (re.compile(r"for years"), 26280.0),
 ]
 _DUR_EN_RE = re.compile(r"(?:for|since|past|last|over)\s+(?:the\s+)?(?:last\s+|past\s+)?" + EN_NUM + r"\s+(minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)|" + EN_NUM + r"\s+(minutes?|hours?|days?|weeks?|months?|years?)\s+ago")
 _EN_UNIT_H = {"min": 1 / 60, "minute": 1 / 60, "hour": 1.0, "hr": 1.0, "day": 24.0, "week": 168.0, "month": 720.0, "year": 8760.0}
