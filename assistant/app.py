@@ -11,9 +11,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from assistant.actions.registry import build_actions, feature_actions
-from assistant.api import chat, errors, health, insurance, payments, reports, staff
+from assistant.api import chat, errors, health, insurance, payments, reports, staff, voice, wechat
 from assistant.clock import Clock
 from assistant.config import Settings, get_settings
+from integrations.phone import media_stream
+from integrations.phone.lifespan import phone_lifespan
 from assistant.dialogue.manager import DialogueManager
 from assistant.engine import Engine
 from assistant.hospital import load_hospital
@@ -100,7 +102,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             asyncio.create_task(_every(60, services.payments.close_expired, "close_expired_orders")),
         ]
         app.state.background = background
-        app.state.channel_senders = {}
+        app.state.channel_senders = {"wechat": _wechat_sender(app)}
 
         async def tell_patient(event: str, order: object) -> None:
             session_id = getattr(order, "session_id", None) or _session_of(order)
@@ -112,8 +114,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
         services.payments.subscribe(tell_patient)
         try:
-            yield
+            async with phone_lifespan(app):
+                yield
         finally:
+            await wechat.shutdown(app)
             for task in background:
                 task.cancel()
                 with contextlib.suppress(BaseException):
@@ -136,6 +140,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(insurance.router)
     app.include_router(payments.router)
     app.include_router(reports.router)
+    app.include_router(voice.router)
+    app.include_router(media_stream.router)
+    app.include_router(wechat.router)
     return app
 
 
@@ -146,3 +153,17 @@ def _session_of(order: object) -> str | None:
         if part.startswith("session:"):
             return part.split(":", 1)[1]
     return None
+
+
+def _wechat_sender(app: FastAPI) -> Callable[[str, str], Awaitable[bool]]:
+    """Staff replies to a WeChat conversation go out as customer-service messages."""
+
+    async def send(session_id: str, text: str) -> bool:
+        conv = await repo.get_conversation(app.state.services.db, session_id)
+        user = (conv.external_user or "") if conv else ""
+        if not user.startswith("wechat:"):
+            return False
+        adapter = await wechat.get_adapter(app)
+        return bool(await adapter.push_text(user.split(":", 1)[1], text))
+
+    return send
