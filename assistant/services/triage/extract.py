@@ -47,7 +47,7 @@ _CURRENT_RE = re.compile(
 _STRONG_HISTORY_RE = re.compile(r"后遗症|病史|得过|患过|有过|犯过|治好了|已经好了|早就好了|(?<![a-z])(?:history of|years ago|last year)(?![a-z])")
 _RECUR_RE = re.compile(r"又犯了|又开始|又发作|又出现|复发|再次发作|又来了|(?<![a-z])(?:again|came back|is back)(?![a-z])")
 _HYPO_ALL_RE = re.compile(
-    r"如果|万一|假如|要是|预防|会不会得|有什么症状|症状是什么|症状有哪些|有哪些症状|前兆|怎么判断|怎么知道|怎么区别|区别|科普|遗传吗|传染吗|"
+    r"如果|万一|假如|要是|预防|会不会得|的特点|有什么危害|有哪些危害|发作前有预兆|症状有什么|有什么区别|有什么症状|症状是什么|症状有哪些|有哪些症状|前兆|怎么判断|怎么知道|怎么区别|区别|科普|遗传吗|传染吗|"
     r"(?:担心|害怕|怕)[^,.;!?。，]{0,8}会|"
     r"(?<![a-z])(?:if|in case|what are the (?:symptoms|signs)|how (?:do|can) i prevent|how to prevent|risk of|symptoms of|signs of)(?![a-z])"
 )
