@@ -60,8 +60,16 @@ def build_real_app(data_dir: Path):
 
     settings = Settings(data_dir=data_dir, environment="test", llm_enabled=False)
     app = create_app(settings)
-    if "/" not in route_paths(app.routes):  # until the app factory wires the page in itself
+    paths = route_paths(app.routes)
+    if "/" not in paths:  # until the app factory wires the page in itself
         app.include_router(web.router)
+    if "/ws/voice" not in paths:  # likewise the voice router, once its module exists
+        try:
+            from assistant.api import voice
+        except ImportError:
+            pass
+        else:
+            app.include_router(voice.router)
     return app
 
 

@@ -66,6 +66,7 @@ function setLargeFont(on) {
   document.documentElement.classList.toggle("large-font", state.largeFont);
   $("font-toggle").setAttribute("aria-pressed", String(state.largeFont));
   writeStore(localStorage, KEY_FONT, state.largeFont ? "1" : "0");
+  scrollToEnd(); // bigger text pushes the latest message out of view
 }
 
 // ---- the message log ------------------------------------------------------------------------------
