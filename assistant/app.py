@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from assistant.actions.registry import build_actions, feature_actions
-from assistant.api import chat, errors, health, insurance, payments, reports, staff, voice, wechat
+from assistant.api import chat, errors, health, insurance, payments, reports, staff, voice, web, wechat
 from assistant.clock import Clock
 from assistant.config import Settings, get_settings
 from integrations.phone import media_stream
@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(voice.router)
     app.include_router(media_stream.router)
     app.include_router(wechat.router)
+    app.include_router(web.router)
     return app
 
 
