@@ -233,9 +233,10 @@ class StaffDesk:
                     raise AppError("conflict", "this escalation is already closed", 409)
                 conv = await s.get(Conversation, sid)
                 if conv is not None and conv.status == "taken_over" and conv.taken_over_by != staff.username:
+                    owner = conv.taken_over_by
                     if staff.role != "admin":
                         await s.rollback()
-                        raise AppError("not_owner", f"{conv.taken_over_by} owns this conversation; they close it", 409)
+                        raise AppError("not_owner", f"{owner} owns this conversation; they close it", 409)
                 if conv is not None:
                     conv.status = "closed"
                     conv.taken_over_by = None
