@@ -100,9 +100,10 @@ def final_message(outcome: TriageOutcome, services: Services, lang: str) -> tupl
         lines.append(("Where: " if en else "位置:") + fact.text)
         citations.append(fact.citation)
     if dept_id == "pediatrics" and "fever" in outcome.state.get("findings", []):
-        note = sources.emergency_fact(hospital, "fever", lang)
+        note = (sources.find(hospital, "departments", r"Fever Clinic first", sentence=True) if en
+                else sources.find(hospital, "departments", r"发热儿童\(≥37\.3"))
         if note is not None:
-            lines.append(("Children with a fever: " if en else "发热儿童:") + note.text)
+            lines.append(note.text)
             if note.citation not in citations:
                 citations.append(note.citation)
     lines.append(("Watch for: " if en else "请留意:") + outcome.watch(lang))

@@ -45,8 +45,8 @@ _INPUT_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"[^,.;!?。，]{0,6}(病历|预约|挂号|报告|检查结果|化验|身份证|手机号|电话|住院|就诊记录|病情|诊断|住址|床号|病房)|"
         r"(他|她|别人|这个人|那个人|某人)的(身份证号?|手机号|电话号码|住址|病历|就诊记录|检查结果|报告)|"
         r"(住在|住)哪个病房|哪个床位|"
-        r"(?<![a-z])(?:(?:look up|check|find|show me|access|see) (?:my )?(?:neighbou?r|colleague|coworker|friend|ex-wife|ex-husband|boss|someone else|another patient|other patients?)(?:'s)? "
-        r"(?:records?|appointments?|results?|reports?|id|phone|address|diagnosis|room)|someone else's (?:records?|appointments?|results?|data|information)|"
+        r"(?<![a-z])(?:(?:look up|check|find|show me|access|see) (?:my )?(?:neighbou?r|colleague|coworker|friend|ex-wife|ex-husband|boss|someone else|another patient|other patients?)(?:'s)? (?:[a-z]+ )?"
+        r"(?:records?|appointments?|results?|reports?|id|phone|address|diagnosis|room)|someone else's (?:[a-z]+ )?(?:records?|appointments?|results?|data|information)|"
         r"another patient's|other patients' (?:records|data|information)|(?:his|her|their) (?:id number|phone number|medical records?))(?![a-z])")),
     ("stop_treatment", re.compile(
         r"(能|可以|可不可以|能不能|是不是可以|要不要)(不|先)?停(掉|了|药|用)?|停(了|掉)?(行吗|可以吗|吗)|停药|停掉|不吃药|不想吃药|不吃了|不用吃|可以不吃|能不能不吃|能不吃|减药|减量|少吃点药|换药|不打胰岛素|停用|不做化疗|不透析|断药|药停了|自己停|"
@@ -58,12 +58,12 @@ _INPUT_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?<![a-z])(?:how (?:much|many)[^?.!]{0,30}(?:take|give|mg|pills?|tablets?|doses?)|what dose|dosage|"
         r"how often should i take|maximum dose|double (?:the|my) dose)(?![a-z])")),
     ("prescription", re.compile(
-        r"开(点|些|个|一些)?(药|处方)|给我开|帮我开|推荐(点|个|一些|一种)?(药|什么药)|吃什么药|用什么药|该吃啥药|吃啥药|买什么药|有什么药|"
+        r"开(点|些|个|一些)?(药|处方)|给我开|帮我开|推荐[^,.;!?。，]{0,8}药|吃什么药|用什么药|该吃啥药|吃啥药|买什么药|有什么药|"
         r"什么药(好|管用|有效)|能(不能)?吃(" + _DRUGS + r")|可以吃(" + _DRUGS + r")吗|要不要吃(" + _DRUGS + r"|药)|"
         r"(?<![a-z])(?:prescribe|prescription for|what (?:medicine|medication|drug|pill)s? (?:should|can|do) i|recommend (?:a|some|any) (?:medicine|drug|pill)|"
         r"can i take (?:some )?(?:" + _DRUGS + r")|should i take (?:some )?(?:" + _DRUGS + r"|medicine))(?![a-z])")),
     ("diagnosis_request", re.compile(
-        r"是不是得了|我是不是(得|患|有)|是不是(癌|肿瘤|白血病|艾滋|心脏病|糖尿病|中风|脑梗|心梗|肝癌|肺癌|胃癌|乳腺癌|梅毒|乙肝|抑郁症)|"
+        r"是不是得了|我是不是(得|患|有)|是不是[^,.;!?。，]{0,6}(病|炎|癌|瘤|症|艾滋|中风|脑梗|心梗|梅毒|乙肝)|"
         r"是什么病|得了什么病|这是什么病|什么毛病|会不会是[^,.;!?。，]{0,8}(病|癌|瘤|炎|症)|帮我诊断|给我诊断|诊断一下|确诊一下|我得了啥|是(癌|恶性)吗|"
         r"(?<![a-z])(?:do i have (?:cancer|a tumou?r|diabetes|hiv|covid|[a-z]+ disease)|is (?:it|this) cancer|what disease|diagnose me|what's wrong with me|"
         r"what is wrong with me|what do i have|is it serious disease|could it be cancer|am i (?:sick|dying))(?![a-z])")),
@@ -105,7 +105,7 @@ REFUSALS: dict[str, tuple[str, str]] = {
     "stop_treatment": ("这个问题需要由您的医生来决定,请不要自行停药、减量或换药,以免病情反复或加重。建议预约开药的科室复诊,和医生当面商量。我可以帮您预约,或转人工客服。",
                        "Your doctor needs to decide this: please do not stop, reduce or change a treatment on your own, as the illness may come back or worsen. Book a follow-up with the clinic that prescribed it; I can book it or connect you with a staff member."),
     "diagnosis_request": ("抱歉,我是医院的人工智能助手,不能做出诊断或判断是不是某种病。我可以根据您描述的症状提示可以挂哪个科室、是否需要尽快就医。请说说哪里不舒服、持续多久了?",
-                          "Sorry, I'm the hospital's AI assistant and can't diagnose or say whether you have a particular disease. I can suggest which clinic to see and how soon, based on your symptoms. What is bothering you, and for how long?"),
+                          "Sorry, I'm the hospital's AI assistant and can't diagnose or say which illness is behind your symptoms. I can suggest which clinic to see and how soon, based on your symptoms. What is bothering you, and for how long?"),
 }
 SAFE_REPLY = ("抱歉,这个问题我不能回答:我不能做诊断、开药、给出剂量或建议停药。我可以帮您导诊、预约挂号,或为您转接人工客服。",
               "Sorry, I can't answer that: I can't diagnose, prescribe, give doses or advise stopping a treatment. I can help you choose a clinic, book an appointment, or connect you with a staff member.")

@@ -7,7 +7,7 @@ Submodules: lexicon, extract, numbers, routing, sources, assessment.
 import importlib
 from typing import Any
 
-__all__ = ["MAX_QUESTIONS", "Extraction", "Finding", "TriageOutcome", "assess", "extract"]
+__all__ = ["MAX_QUESTIONS", "Extraction", "Finding", "TriageOutcome", "assess"]  # extract(): assistant.services.triage.extract
 
 _LAZY = {"MAX_QUESTIONS": "assessment", "TriageOutcome": "assessment", "assess": "assessment",
          "Extraction": "extract", "Finding": "extract"}

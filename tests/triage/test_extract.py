@@ -1,0 +1,122 @@
+"""Symptom understanding: synonyms, negation, history, who is ill, numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.services.triage import assess
+from assistant.services.triage.extract import extract
+from assistant.services.triage.numbers import parse_duration, parse_temperature
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("text", ["胸口疼", "心口痛", "胸闷", "I have chest pain", "胸口这里一阵阵的疼"])
+def test_chest_pain_synonyms(text):
+    assert "chest_pain" in extract(text).current()
+
+
+@pytest.mark.parametrize("text,concept", [("拉肚子", "diarrhea"), ("腹泻三天", "diarrhea"), ("发烧", "fever"), ("发热", "fever"),
+                                          ("嘴歪", "face_droop"), ("口角歪斜", "face_droop"), ("说话不清", "slurred_speech"),
+                                          ("大舌头", "slurred_speech")])
+def test_colloquial_synonyms(text, concept):
+    assert concept in extract(text).current()
+
+
+@pytest.mark.parametrize("text,concept", [
+    ("胸口被蚊子咬了一个包", "chest_pain"),
+    ("没有胸痛，就是有点咳嗽", "chest_pain"),
+    ("我三年前中风过，想约康复科复查", "stroke_word"),
+    ("不发烧", "fever"),
+    ("no fever", "fever"),
+    ("否认胸痛", "chest_pain"),
+    ("以前有过抽搐", "seizure"),
+    ("这件事让我很头疼", "headache"),
+    ("眼皮抽搐", "seizure"),
+])
+def test_false_matches_are_not_current(text, concept):
+    assert concept not in extract(text).current()
+
+
+def test_negation_keeps_the_positive_part():
+    ex = extract("没有胸痛，就是有点咳嗽")
+    assert "cough" in ex.current() and "chest_pain" in ex.negated()
+    ex = extract("不是突然的头疼，好几天了")
+    assert "headache" in ex.current() and "onset_sudden" not in ex.current()
+    assert {"fever", "cough"} <= extract("没有发烧、咳嗽").negated()
+
+
+def test_history_versus_now():
+    assert "stroke_word" not in extract("我三年前中风过").current()
+    assert "stroke_word" in extract("我三年前中风过").anytime()
+    assert "chest_pain" in extract("以前胸痛过，现在又犯了").current()
+
+
+@pytest.mark.parametrize("text,subject,age", [
+    ("3个月大的宝宝发烧", "child", 0.25), ("我儿子5岁，咳嗽", "child", 5), ("我爸70岁，头晕", "parent", 70),
+    ("my 6-week-old baby", "child", 6 / 52),
+])
+def test_who_is_ill_and_age(text, subject, age):
+    ex = extract(text)
+    assert ex.subject == subject
+    assert ex.age_years == pytest.approx(age, rel=0.01)
+
+
+def test_pregnancy_and_sex():
+    ex = extract("我老婆怀孕7个月，肚子疼")
+    assert ex.pregnant and ex.sex == "F" and ex.gest_weeks == pytest.approx(30.1)
+    assert extract("我老公腰疼").sex == "M"
+
+
+def test_numbers():
+    assert parse_temperature("烧到39度")[0] == 39
+    assert parse_temperature("38度5")[0] == 38.5
+    assert parse_temperature("体温三十八度五")[0] == 38.5
+    assert parse_temperature("fever of 102F")[0] == pytest.approx(38.9)
+    assert parse_duration("两天了", [])[0] == 48
+    assert parse_duration("半个月", [])[0] == 360
+    assert parse_duration("三年前中风过", [])[0] is None
+
+
+def test_interview_example_from_the_issue(hospital):
+    first = assess("孩子发烧38度5，精神还可以，两天了", None, hospital)
+    assert first.level is None and first.question["id"] == "age"
+    second = assess("5岁", first.state, hospital)
+    assert second.level in ("urgent", "routine", "self_care")
+    assert second.department == "pediatrics"
+    assert second.watch("zh") and second.advice("en")
+
+
+def test_red_flag_skips_the_interview(hospital):
+    out = assess("我爸说话突然不清楚了，嘴有点歪", None, hospital)
+    assert out.level == "emergency" and out.question is None and "stroke" in out.red_flags
+    assert out.state["asked"] == []
+
+
+def test_at_most_three_questions(hospital):
+    state = None
+    asked = 0
+    for text in ["我不舒服", "不知道", "不知道", "不知道", "不知道"]:
+        out = assess(text, state, hospital)
+        state = out.state
+        if out.question:
+            asked += 1
+        else:
+            break
+    assert asked <= 3 and out.level is not None
+
+
+def test_department_respects_age_and_sex(hospital):
+    done = {"asked": ["danger"]}
+    assert assess("我儿子8岁，胃疼两天了", dict(done), hospital).department == "pediatrics"
+    assert assess("我老公小腹疼两天了", dict(done), hospital).department not in ("gynecology", "obstetrics")
+    assert assess("发烧38度，咳嗽，两天了", {"asked": ["danger"]}, hospital).department == "fever_clinic"
+    out = assess("孕12周，想预约产检建档", None, hospital)
+    assert out.department == "obstetrics"
+
+
+def test_state_is_json_serialisable(hospital):
+    import json
+
+    out = assess("我头疼", None, hospital)
+    json.dumps(out.state)
