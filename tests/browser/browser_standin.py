@@ -51,7 +51,7 @@ def scripted(session_id: str, text: str) -> dict[str, Any]:
             intent="booking",
             choices=["上午", {"label": "下午（13:30后）", "value": "下午"}],
         )
-    if text in {"明天上午", "明天下午", "后天上午"}:
+    if text in {"明天上午", "明天下午", "后天上午", "1", "2", "3"}:
         return _reply(
             session_id,
             f"已为您预约{text}，心血管内科。",

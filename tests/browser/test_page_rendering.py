@@ -127,8 +127,8 @@ def test_choice_buttons_send_the_choice(page: Page, standin_server: str) -> None
     expect(buttons.nth(1)).to_contain_text("明天下午")
     buttons.nth(1).click()
     card = wait_reply(page, 2).locator(".appointment")
-    assert sockets.sent[-1]["text"] == "明天下午"
-    expect(page.locator(".msg.user .text").last).to_have_text("明天下午")
+    assert sockets.sent[-1]["text"] == "2"  # the number, as a phone caller would say it
+    expect(page.locator(".msg.user .text").last).to_have_text("明天下午")  # the patient sees what they chose
     expect(card).to_contain_text("预约成功")
     expect(card).to_contain_text("心血管内科")
     expect(card).to_contain_text("11月24日（周二）09:00")

@@ -42,8 +42,9 @@ export function extractChoices(reply) {
     const m = CHOICE_LINE.exec(line);
     if (!m) continue;
     const n = Number(m[1]);
-    if (n === found.length + 1) found.push({ n, label: m[2], send: m[2] });
-    else if (n === 1) found.splice(0, found.length, { n, label: m[2], send: m[2] });
+    // send the number, as a phone caller would say or press it: the form reads it as a choice
+    if (n === found.length + 1) found.push({ n, label: m[2], send: String(n) });
+    else if (n === 1) found.splice(0, found.length, { n, label: m[2], send: String(n) });
   }
   return found.length >= 2 ? found : [];
 }
