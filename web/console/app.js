@@ -243,7 +243,7 @@ function renderHead() {
   $("conv-title").textContent = `${it.reason_label?.zh || it.reason || ""} · P${it.priority || "?"}`;
   $("conv-meta").textContent = [
     `会话 ${c.session_id}`, CHANNEL[c.channel] || c.channel, STATUS[it.status] || it.status || "",
-    c.taken_over_by ? `接管人 ${c.taken_over_by}` : "助手应答中 assistant answering",
+    c.taken_over_by ? `接管人 ${c.taken_over_by}` : c.status === "closed" ? "人工处理已结束 staff finished" : "助手应答中 assistant answering",
   ].join(" · ");
   const mine = c.status === "taken_over" && c.taken_over_by === state.auth.username;
   const closed = it.status === "closed";
@@ -481,6 +481,8 @@ $("reply-input").addEventListener("keydown", (e) => {
 });
 $("reveal-form").addEventListener("submit", onReveal);
 $("reveal-cancel").addEventListener("click", () => $("reveal-dialog").close());
+$("user-form").addEventListener("submit", onCreateUser);
+$("upload-form").addEventListener("submit", onUpload);
 $("tab-queue").addEventListener("click", () => showTab("queue"));
 $("tab-admin").addEventListener("click", () => showTab("admin"));
 setInterval(tick, 1000);
