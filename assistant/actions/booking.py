@@ -57,7 +57,8 @@ DEPENDENTS = {
     "date": ["slot", "confirm"],
     "session": ["slot", "confirm"],
     "slot": ["confirm"],
-    "patient_relationship": ["confirm"],
+    # 不是我，是给我妈挂: another patient, so the name, ID and phone given for the first are stale.
+    "patient_relationship": ["patient_name", "id_number", "phone", "confirm"],
     "patient_name": ["confirm"],
     "id_number": ["confirm"],
     "phone": ["confirm"],
@@ -100,6 +101,12 @@ _REL_WORDS = [
     (re.compile(r"爷爷|奶奶|外公|外婆|姥姥|姥爷|grand(ma|pa|mother|father)", re.I), "grandparent"),
 ]
 _ANY_DOCTOR = re.compile(r"随便|都行|都可以|哪个都|任意|无所谓|最早|any(one| doctor)?\b|doesn'?t matter|earliest", re.I)
+# A doctor named by surname and title that the NLU did not find in the hospital (换成张医生, Dr Zhang).
+_DOCTOR_MENTION = re.compile(r"(?:换成|换|改成|改为|改|挂|找|约|要)\s*([\u4e00-\u9fa5]{1,3}?)(?:医生|大夫|主任|教授)|\bdr\.?\s+([a-z]+)", re.I)
+_NOT_A_NAME = re.compile(r"个|一|别|其他|其它|另|哪|女|男|好|专家|老|主治|副|的|位|挂|看|号|科|约|找")
+_OTHER_DOCTOR = re.compile(r"换(个|一个|一位|位|别的|其他)医生|别的医生|其他医生|another doctor|different doctor|other doctor", re.I)
+_EXPLICIT_SELF = re.compile(r"我自己|本人|就是我|是我$|给我自己|myself|for me\b|it'?s me|i am the patient", re.I)
+UNKNOWN_DOCTOR = "_booking_unknown_doctor"  # in-turn only (never a SlotSet): a doctor named who doesn't exist
 _NAME_RE = re.compile(r"^(?:我叫|我是|叫|是|名字是|姓名)?\s*([\u4e00-\u9fa5·]{2,6}|[A-Za-z][A-Za-z .'-]{1,40})\s*[。.!！]?$")
 
 
@@ -128,6 +135,13 @@ def entity(tracker: Tracker, kind: str) -> Any:
         if e.get("entity") == kind:
             return e.get("value")
     return None
+
+
+def relationship_entity(tracker: Tracker) -> str | None:
+    """The relationship the message names; "not me, my mother" names both, and the family member wins."""
+    values = [str(e.get("value")) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "relationship"]
+    others = [v for v in values if v != "self"]
+    return others[-1] if others else (values[0] if values else None)
 
 
 def intent_of(tracker: Tracker) -> str:
@@ -343,6 +357,12 @@ class ValidateBookingForm(FormValidationAction):
         before = dict(tracker.slots)
         events = await super().get_extraction_events(dispatcher, tracker, domain)
         changed = {e["name"] for e in events if before.get(e["name"]) != e["value"] and e["value"] is not None}
+        corrected = {e["name"] for e in events if before.get(e["name"]) != e["value"]} & (set(FORM_SLOTS) - {"confirm"})
+        if (corrected or tracker.slots.get(UNKNOWN_DOCTOR)) and any(e["name"] == "confirm" for e in events):
+            # 不对，是后天 / 是给我爸挂的: a yes or no that carries a correction is neither a refusal nor a
+            # confirmation of what was read back; the correction is taken and the booking read back again.
+            events = [e for e in events if e["name"] != "confirm"]
+            tracker.slots["confirm"] = before.get("confirm")
         set_now = {e["name"] for e in events}
         resets: list[str] = []
         for name in FORM_SLOTS:
@@ -362,6 +382,8 @@ class ValidateBookingForm(FormValidationAction):
             cleared.append(SlotSet("booking_skip_ask", None))
         events = cleared + await super().run(dispatcher, tracker, domain)
         extra: list[dict[str, Any]] = []
+        if tracker.slots.get(UNKNOWN_DOCTOR):
+            self._unknown_doctor(dispatcher, tracker, str(tracker.slots.pop(UNKNOWN_DOCTOR)))
         hold = tracker.get_slot("booking_hold")
         if hold and not self._hold_matches(hold, tracker):
             await self.svc.release(hold["id"], actor=actor_of(tracker))
@@ -371,6 +393,22 @@ class ValidateBookingForm(FormValidationAction):
                 await self.svc.release(hold["id"], actor=actor_of(tracker))
             extra += [SlotSet(s, None) for s in FORM_SLOTS + HIDDEN_SLOTS] + [ActiveLoop(None)]
         return events + extra
+
+    def _unknown_doctor(self, dispatcher: CollectingDispatcher, tracker: Tracker, said: str) -> None:
+        """换成张医生 when there is no Dr Zhang: say so, list who does work there, keep the booking as it was."""
+        lang = lang_of(tracker)
+        said = said.title() if said.isascii() else said
+        msg = t(lang, f"没有找到{said}。", f"I couldn't find {said} at this hospital.")
+        dept_id = tracker.get_slot("department")
+        if dept_id:
+            names = ("、" if lang == "zh" else ", ").join(self.tx.doctor(d.doctor_id, lang) for d in self.services.hospital.doctors_in(dept_id))
+            msg += t(lang, f"{self.tx.dept(dept_id, lang)}出诊的医生有：{names}。", f" Doctors in {self.tx.dept(dept_id, lang)}: {names}.")
+        if tracker.get_slot("requested_slot") == "confirm":
+            msg += t(lang, "要换医生请说医生的名字；不换的话，请说“对”确认刚才读给您的预约。",
+                     " To change the doctor, say the name; otherwise say yes to confirm the booking I read back.")
+        else:
+            msg += t(lang, "想挂哪位医生，请说名字，或者说“都可以”。", " Say the doctor's name, or say \"any\".")
+        dispatcher.utter_message(text=msg)
 
     @staticmethod
     def _hold_matches(hold: dict[str, Any], tracker: Tracker) -> bool:
@@ -402,6 +440,15 @@ class ValidateBookingForm(FormValidationAction):
             value = value[0] if len(value) == 1 else (value or None)
         if value:
             return {"doctor": value}
+        text = tracker.latest_message.get("text") or ""
+        if _OTHER_DOCTOR.search(text) and tracker.get_slot("department"):
+            return {"doctor": None}  # 换个医生: ask which one, from the department's list
+        m = _DOCTOR_MENTION.search(text)
+        if m and not _ANY_DOCTOR.search(text):
+            named = (m.group(1) or m.group(2) or "").strip()
+            if named and not _NOT_A_NAME.search(named):
+                tracker.slots[UNKNOWN_DOCTOR] = m.group(0).lstrip("换成改为挂找约要 ")
+                return {}
         if self._requested(tracker) == "doctor" and not tracker.get_slot("booking_offers"):
             chosen = pick(tracker.get_slot("booking_doctor_offers"), choice_of(tracker))
             if chosen:
@@ -464,7 +511,11 @@ class ValidateBookingForm(FormValidationAction):
         return {}
 
     async def extract_patient_relationship(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        value = entity(tracker, "relationship")
+        value = relationship_entity(tracker)
+        current = tracker.get_slot("patient_relationship")
+        text = tracker.latest_message.get("text") or ""
+        if value == "self" and current not in (None, "self") and self._requested(tracker) != "patient_relationship" and not _EXPLICIT_SELF.search(text):
+            value = None  # "我要挂…", "帮我挂…" name the caller, not a change of patient
         if value:
             return {"patient_relationship": str(value)}
         if self._requested(tracker) != "patient_relationship":
@@ -853,7 +904,13 @@ class ActionAskSlot(_Ask):
         if not offers:
             alts = await self.svc.next_free(dept_id=dept_id, doctor_id=doctor if doctor != "any" else None, after=d, channel=channel_of(tracker))
             block, choices = _alt_block(self.tx, alts, lang)
-            dispatcher.utter_message(text=t(lang, "这个时段已经约满了。", "That session is fully booked. ") + block, json_message={"choices": choices})
+            if session in self.svc.scheduled_sessions(dept_id, doctor, d):
+                head = t(lang, "这个时段已经约满了。", "That session is fully booked. ")
+            else:  # 换成许医生 for a session she does not work
+                who = self.tx.doctor(doctor, lang) if doctor and doctor != "any" else self.tx.dept(dept_id, lang)
+                head = t(lang, f"{who}{fmt_date(d, lang)}{session_name(session, lang)}不出诊。",
+                         f"{who} has no {session_name(session, lang)} clinic on {fmt_date(d, lang)}. ")
+            dispatcher.utter_message(text=head + block, json_message={"choices": choices})
             return [SlotSet("booking_offers", [s.key for s in alts] or None)]
         block, choices = self.tx.offer_block(offers, lang)
         head = t(lang, f"{fmt_date(d, lang)}{session_name(session, lang)}{self.tx.dept(dept_id, lang)}可以预约的号：\n",
