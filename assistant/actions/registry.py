@@ -35,8 +35,10 @@ def feature_actions(services: Services) -> tuple[list[Action], dict[str, Any], d
     from assistant.actions import booking
     from assistant.actions.payment import ActionPayment
     from assistant.actions.report import ActionReport
+    from assistant.actions.safety import ActionSafety
+    from assistant.actions.triage import ActionTriage
 
-    out: list[Action] = [ActionPayment(services), ActionReport(services)]
+    out: list[Action] = [ActionTriage(services), ActionSafety(services), ActionPayment(services), ActionReport(services)]
     out += list(booking.booking_actions(services).values())
     forms: dict[str, Any] = dict(booking.FORMS)
     responses: dict[str, Any] = dict(booking.RESPONSES)

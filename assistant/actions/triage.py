@@ -148,4 +148,5 @@ class ActionTriage(Action):
         events: list[dict[str, Any]] = [SlotSet("triage_state", None), ActiveLoop(None)]
         if bookable:
             events.insert(1, SlotSet("department", outcome.department))
+            events.append(SlotSet("offer", "booking"))  # "好的" next turn starts booking with this department
         return events
