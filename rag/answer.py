@@ -168,7 +168,8 @@ def extract(question: str, hits: list[Hit], lang: str, idf: Any = None, max_char
             picked.append(c)
             if len(picked) == 3:
                 break
-    kept, total = [], 0
+    kept: list[tuple[float, int, int, str, Chunk, str]] = []
+    total = 0
     for c in picked:
         if kept and (total + len(c[3]) > max_chars or any(k[3] == c[3] for k in kept)):
             continue

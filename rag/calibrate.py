@@ -29,7 +29,7 @@ async def main(data_dir: Path) -> None:
 
     from rag.knowledge import KnowledgeBase
 
-    kb = KnowledgeBase(Settings(data_dir=data_dir))
+    kb = KnowledgeBase(Settings(data_dir=data_dir, environment="test"))
     await kb.ensure_loaded()
     X, y = await collect(kb, load_calibration())
     model = LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000).fit(X, y)

@@ -85,7 +85,7 @@ def _units(body: str) -> list[str]:
 def _pack(units: list[str], max_chars: int) -> list[str]:
     chunks: list[str] = []
     buf: list[str] = []
-    size = 0
+    size = 0.0
     for unit in units:
         w = weight(unit)
         if buf and size + w > max_chars:

@@ -9,6 +9,9 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import docx
+import docx.table
+import docx.text.paragraph
 import yaml
 
 from assistant.hospital import HospitalData, load_hospital
@@ -109,8 +112,6 @@ def load_pdf(path: Path) -> LoadedDocument:
 
 
 def load_docx(path: Path) -> LoadedDocument:
-    import docx
-
     d = docx.Document(str(path))
     lines: list[str] = []
     for block in d.element.body.iterchildren():

@@ -135,7 +135,7 @@ class KnowledgeBase:
 
         chunks_by_doc = {d.doc_id: chunk_document(d) for d in docs}
         all_chunks = [c for cs in chunks_by_doc.values() for c in cs]
-        vectors = []
+        vectors: list[np.ndarray] = []
         bar = tqdm(total=len(all_chunks), desc="ingest", unit="chunk", disable=not progress)
         for i in range(0, len(all_chunks), EMBED_BATCH):
             part = all_chunks[i : i + EMBED_BATCH]

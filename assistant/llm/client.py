@@ -29,8 +29,7 @@ class LLMClient:
         self.model = model
         self.timeout_s = timeout_s
         self._client = AsyncOpenAI(base_url=self.base_url, api_key=api_key or "not-needed",
-                                   timeout=httpx.Timeout(timeout_s, connect=min(3.0, timeout_s)),
-                                   max_retries=max_retries)
+                                   timeout=timeout_s, max_retries=max_retries)
 
     @classmethod
     def from_settings(cls, settings: Settings, base_url: str | None = None) -> LLMClient:
@@ -50,8 +49,8 @@ class LLMClient:
             kwargs["response_format"] = {"type": "json_object"}
         try:
             resp = await self._client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,
-                timeout=timeout_s or self.timeout_s, **kwargs)
+                model=self.model, messages=messages, max_tokens=max_tokens,  # type: ignore[arg-type]
+                temperature=temperature, timeout=timeout_s or self.timeout_s, **kwargs)
         except (APIConnectionError, APITimeoutError, APIError, httpx.HTTPError) as exc:
             raise LLMUnavailable(f"{type(exc).__name__}: {exc}") from exc
         return (resp.choices[0].message.content or "").strip()
@@ -72,9 +71,9 @@ class LLMClient:
         """Tokens as they are generated."""
         try:
             resp = await self._client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,
-                stream=True, timeout=timeout_s or self.timeout_s)
-            async for event in resp:
+                model=self.model, messages=messages, max_tokens=max_tokens,  # type: ignore[arg-type]
+                temperature=temperature, stream=True, timeout=timeout_s or self.timeout_s)
+            async for event in resp:  # type: ignore[union-attr]
                 if event.choices and event.choices[0].delta and event.choices[0].delta.content:
                     yield event.choices[0].delta.content
         except (APIConnectionError, APITimeoutError, APIError, httpx.HTTPError) as exc:

@@ -64,7 +64,7 @@ def ensure_model(settings: Settings) -> Path:
         with tmp.open("wb") as out:
             for part in _part_files():
                 with part.open("rb") as f:
-                    for block in iter(lambda f=f: f.read(1 << 20), b""):
+                    while block := f.read(1 << 20):
                         out.write(block)
                         h.update(block)
         if h.hexdigest() != GGUF_SHA256:
