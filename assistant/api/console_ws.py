@@ -43,7 +43,7 @@ async def _authenticate(ws: WebSocket) -> StaffIdentity | None:
         try:
             first = json.loads(await asyncio.wait_for(ws.receive_text(), AUTH_WAIT_S))
             token = first.get("token") if isinstance(first, dict) and first.get("type") == "auth" else None
-        except (TimeoutError, ValueError, WebSocketDisconnect):
+        except (TimeoutError, ValueError, KeyError, WebSocketDisconnect):
             token = None
     if not token:
         return None
@@ -146,9 +146,11 @@ async def live(ws: WebSocket) -> None:
         tasks.append(asyncio.create_task(expire()))
         await send({"type": "hello", "username": staff.username, "role": staff.role})
         while True:
-            raw = await ws.receive_text()
+            frame = await ws.receive()
+            if frame.get("type") == "websocket.disconnect":
+                break
             try:
-                msg = json.loads(raw)
+                msg = json.loads(frame.get("text") or "")
                 if not isinstance(msg, dict):
                     raise ValueError
             except ValueError:

@@ -39,7 +39,7 @@ def escalation_view(e: Escalation, conv: Conversation | None, now: datetime) -> 
     """One queue entry (no clear identity or phone numbers)."""
     created = aware(e.created_at)
     target = aware(e.target_at)
-    end = aware(e.closed_at) if e.status == "closed" and e.closed_at else now
+    end = (aware(e.closed_at) if e.status == "closed" else None) or now
     zh, en = REASONS.get(e.reason, (e.reason, e.reason))
     return {
         "escalation_id": e.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -25,11 +25,17 @@ DOCTOR = ("doctor1", "doctor-password-1")
 class StaffServer:
     base: str
     settings: Settings
+    _tokens: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
     def login(self, user: tuple[str, str]) -> dict[str, str]:
+        """Bearer headers for ``user`` (cached per module: argon2 is deliberately slow)."""
+        cached = self._tokens.get(user)
+        if cached is not None:
+            return cached
         r = httpx.post(self.base + "/api/v1/staff/login", json={"username": user[0], "password": user[1]}, timeout=30)
         assert r.status_code == 200, r.text
-        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+        self._tokens[user] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return self._tokens[user]
 
     def token(self, user: tuple[str, str]) -> str:
         return self.login(user)["Authorization"].split(" ", 1)[1]

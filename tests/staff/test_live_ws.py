@@ -106,3 +106,15 @@ async def test_live_queue_and_the_open_conversation(staff_server):
         temp_token = srv.token(("live.temp", "live-password"))
         await c.post("/api/v1/staff/users/live.temp/deactivate", headers=admin)
     assert await _closed_code(srv.ws + f"/api/v1/staff/live?token={temp_token}") == 4401
+
+
+async def test_junk_frames_get_a_clear_error_and_the_feed_goes_on(staff_server):
+    async with websockets.connect(staff_server.ws + f"/api/v1/staff/live?token={staff_server.token(NURSE)}") as ws:
+        await _next(ws, "hello")
+        for junk in (b"\x00\x01", "not json", "[1, 2]"):
+            await ws.send(junk)
+            assert (await _next(ws, "error"))["error"]["code"] == "invalid_json"
+        await ws.send(json.dumps({"type": "dance"}))
+        assert (await _next(ws, "error"))["error"]["code"] == "unknown_type"
+        await ws.send(json.dumps({"type": "ping"}))
+        await _next(ws, "pong")
