@@ -36,7 +36,8 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    p_lo, p_hi = max(0.0, centre - half), min(1.0, centre + half)
+    return (min(p_lo, p), max(p_hi, p))
 
 
 def proportion(name: str, successes: int, n: int) -> Figure:

@@ -25,7 +25,10 @@ def _chart(figs: list[Figure], previous: dict[str, Any]) -> str:
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(ratios) + 1.2), dpi=110)
     names = [f.name for f in ratios]
     values = [f.value or 0 for f in ratios]
-    errs = [[(f.value or 0) - (f.ci_low or 0) for f in ratios], [(f.ci_high or 0) - (f.value or 0) for f in ratios]]
+    errs = [
+        [max(0.0, (f.value or 0) - (f.ci_low or 0)) for f in ratios],
+        [max(0.0, (f.ci_high or 0) - (f.value or 0)) for f in ratios],
+    ]
     colors = ["#2e7d32" if f.passed in (True, None) else "#c62828" for f in ratios]
     y = range(len(ratios))
     ax.barh(list(y), values, xerr=errs, color=colors, alpha=0.85, capsize=3)

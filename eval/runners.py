@@ -120,7 +120,12 @@ class InProcessRunner(HttpRunner):
 
         self.clock = FixedClock(datetime.now().astimezone())
         self._real_now = True
-        self.settings = Settings(data_dir=data_dir, llm_enabled=llm, log_level="WARNING", environment="test")
+        import secrets
+
+        self.settings = Settings(
+            data_dir=data_dir, llm_enabled=llm, log_level="WARNING", environment="test",
+            admin_user="eval", admin_password=secrets.token_urlsafe(16),
+        )
         self._lifespan: Any = None
 
     async def start(self) -> None:

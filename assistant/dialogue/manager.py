@@ -75,6 +75,7 @@ class DialogueManager:
         actions: dict[str, Action],
         safety: Safety,
         report_detector: Any = None,
+        symptom_detector: Any = None,
         forms: dict[str, dict[str, Any]] | None = None,
         form_responses: dict[str, dict[str, str]] | None = None,
         slots: dict[str, Any] | None = None,
@@ -83,6 +84,7 @@ class DialogueManager:
         self.actions = actions
         self.safety = safety
         self.report_detector = report_detector
+        self.symptom_detector = symptom_detector
         self.forms = forms or {}
         self.form_responses = {**RESPONSES, **(form_responses or {})}
         self.domain: dict[str, Any] = {
@@ -108,11 +110,15 @@ class DialogueManager:
             intent, confidence = forced, 1.0
         elif self.report_detector is not None and intent != "report" and self.report_detector(text):
             intent, confidence = "report", max(confidence, 0.9)  # pasted lab values
+        elif self._sounds_medical(text, intent, confidence, state):
+            intent, confidence = "triage", max(confidence, 0.6)  # a symptom the classifier was unsure of
         state.apply(UserUttered(text=text, intent=intent, confidence=confidence, entities=entities, lang=lang))
 
         context = {"triage_state": state.slots.get("triage_state"), "slots": state.slots}
         flags = list(self.safety.red_flags(text, context) or [])
         emergency = [f for f in flags if getattr(f, "level", None) == "emergency"]
+        if flags and not emergency and not state.active_loop and intent not in ("booking", "report"):
+            intent, confidence = "triage", 1.0  # an urgent red flag: assess it now
         screen = self.safety.screen(text, lang)
         screen_kind = getattr(screen, "kind", "ok")
 
@@ -160,6 +166,19 @@ class DialogueManager:
         reply.intent = final_intent
         state.apply(BotUttered(text=reply.text, data={"intent": final_intent}))
         return TurnOutcome(reply=reply, intent=final_intent, confidence=confidence, actions_run=run)
+
+    def _sounds_medical(self, text: str, intent: str, confidence: float, state: TrackerState) -> bool:
+        """A symptom or condition in a message the classifier could not place: assess it as triage."""
+        if self.symptom_detector is None or intent == "triage" and confidence >= MIN_CONFIDENCE:
+            return False
+        if state.active_loop and state.active_loop != "action_triage":
+            return False  # a form is waiting for its answer
+        weak = (
+            confidence < MIN_CONFIDENCE
+            or intent in ("out_of_scope", "greeting", "deny", "affirm", "choose")
+            or (intent == "faq" and confidence < SWITCH_CONFIDENCE)
+        )
+        return weak and bool(self.symptom_detector(text))
 
     # ------------------------------------------------------------------------------------------
     async def _route(self, state, msg, intent, confidence, dispatcher, run) -> str:  # type: ignore[no-untyped-def]

@@ -130,11 +130,15 @@ def screen_input(text: str, lang: str = "zh") -> InputScreen:
         if rx.search(t):
             if kind == "prescription" and not re.search(r"药|处方|prescri|medic|drug|pill|tablet|" + _DRUGS, t):
                 continue
+            if kind == "prescription" and _VISIT_FOR_MEDICINE.search(t) and not re.search(_DRUGS, t):
+                continue  # "我有糖尿病，想开药": a visit to a doctor who prescribes — triage routes it
             zh, en = REFUSALS[kind]
             return InputScreen(kind=kind, lang=lang, reason=kind, reply=en if lang == "en" else zh,
                                red_flags=[h.rule_id for h in hits])
     return InputScreen(kind="ok", lang=lang, red_flags=[h.rule_id for h in hits])
 
+
+_VISIT_FOR_MEDICINE = re.compile(r"(想|要|需要|来|去|复诊|定期)开(点|些|一些)?(药|处方)|(want|need) (a )?(refill|repeat prescription)")
 
 # ---- outgoing replies ------------------------------------------------------------------------
 _NEG_PREFIX = r"(?<!不要)(?<!不能)(?<!请勿)(?<!切勿)(?<!不可)(?<!别)(?<!不应)(?<!无需)(?<!不会)(?<!不得)"

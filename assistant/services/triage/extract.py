@@ -351,3 +351,13 @@ def extract(text: str, lexicon: Lexicon | None = None) -> Extraction:
     if ex.pregnant:
         ex.sex = "F"
     return ex
+
+
+def has_current_symptom(text: str) -> bool:
+    """True when the text describes a symptom the patient has now (not denied, past or hypothetical)."""
+    return bool(extract(text).current())
+
+
+def mentions_condition(text: str) -> bool:
+    """True when the text names a symptom or condition, now or in the past (not denied or hypothetical)."""
+    return bool(extract(text).anytime())
