@@ -102,9 +102,17 @@ _REL_WORDS = [
 ]
 _ANY_DOCTOR = re.compile(r"随便|都行|都可以|哪个都|任意|无所谓|最早|any(one| doctor)?\b|doesn'?t matter|earliest", re.I)
 # A doctor named by surname and title that the NLU did not find in the hospital (换成张医生, Dr Zhang).
-_DOCTOR_MENTION = re.compile(r"(?:换成|换|改成|改为|改|挂|找|约|要)\s*([\u4e00-\u9fa5]{1,3}?)(?:医生|大夫|主任|教授)|\bdr\.?\s+([a-z]+)", re.I)
+_DOCTOR_MENTION = re.compile(
+    r"(?:换成|换|改成|改为|改|挂|找|约|要|的)\s*(?P<zh>[\u4e00-\u9fa5]{1,3}?)(?P<title>医生|大夫|主任|教授)|\bdr\.?\s+(?P<en>[a-z]+)", re.I
+)
 _NOT_A_NAME = re.compile(r"个|一|别|其他|其它|另|哪|女|男|好|专家|老|主治|副|的|位|挂|看|号|科|约|找")
 _OTHER_DOCTOR = re.compile(r"换(个|一个|一位|位|别的|其他)医生|别的医生|其他医生|another doctor|different doctor|other doctor", re.I)
+# Asked in the middle of a booking: these leave the form for the named action.
+_DELEGATE = [
+    (re.compile(r"取消.{0,6}(预约|挂号|号)|退号|cancel (my|the|an?) (appointment|booking)", re.I), "cancel"),
+    (re.compile(r"改约|调整预约|reschedul|move my appointment|change my appointment", re.I), "reschedule"),
+    (re.compile(r"我(约|挂)了(什么|哪|几)|我的(预约|挂号)|查(一下|询)?.{0,4}(预约|挂号)(记录|情况)?|what (have|did) i book|my appointments", re.I), "mine"),
+]
 _EXPLICIT_SELF = re.compile(r"我自己|本人|就是我|是我$|给我自己|myself|for me\b|it'?s me|i am the patient", re.I)
 UNKNOWN_DOCTOR = "_booking_unknown_doctor"  # in-turn only (never a SlotSet): a doctor named who doesn't exist
 _NAME_RE = re.compile(r"^(?:我叫|我是|叫|是|名字是|姓名)?\s*([\u4e00-\u9fa5·]{2,6}|[A-Za-z][A-Za-z .'-]{1,40})\s*[。.!！]?$")
@@ -333,6 +341,53 @@ def _alt_block(tx: _Texts, alts: list[Slot], lang: str) -> tuple[str, list[dict[
     return t(lang, "最近可以预约的号：\n", "The next free slots:\n") + text, choices
 
 
+# ---- the registration fee: offered for payment after booking, refunded on a timely cancel ---------
+def fee_reference(appointment_id: str) -> str:
+    """The payment orders of an appointment's fee carry this reference (ActionPayment makes them)."""
+    return f"appointment:{appointment_id}"
+
+
+def payment_offer(services: Any, appt: Appointment, lang: str) -> tuple[str, list[dict[str, Any]]]:
+    """After a confirmed booking: offer to pay the fee online (a yes goes to ActionPayment), or say plainly
+    that online payment is off. Either way ``payment_appointment`` lets a later 我要缴费 find the fee."""
+    fee = fmt_fee(appt.fee)
+    events = [SlotSet("payment_appointment", {"appointment_id": appt.appointment_id, "fee_cny": float(appt.fee)})]
+    payments = getattr(services, "payments", None)
+    if payments is not None and payments.configured:
+        text = t(lang, f"挂号费{fee}元可以现在用微信支付，需要现在支付吗？", f"You can pay the {fee} CNY fee online now with WeChat Pay. Would you like to pay now?")
+        return text, events + [SlotSet("offer", "payment")]
+    text = t(lang, f"本院暂未开通在线支付，挂号费{fee}元请到院后在自助机或挂号收费窗口缴纳。",
+             f"Online payment is not available here; please pay the {fee} CNY fee at a kiosk or the registration counter when you arrive.")
+    return text, events + [SlotSet("offer", None)]
+
+
+async def refund_fee(services: Any, appt: Appointment, lang: str, *, key: str, actor: str) -> tuple[str, dict[str, Any]]:
+    """Refunds a cancelled (or moved) appointment's paid fee once (``key`` makes a repeat a no-op) and
+    closes any unpaid order for it. Returns the sentence for the patient and json_message extras."""
+    payments = getattr(services, "payments", None)
+    fee = fmt_fee(appt.fee)
+    none = t(lang, f"挂号费{fee}元还没有在线支付，不涉及退款。", f"The {fee} CNY fee had not been paid online, so there is nothing to refund.")
+    if payments is None:
+        return none, {}
+    from assistant.services.payments import PaymentError
+
+    try:
+        refund = await payments.cancel_reference(fee_reference(appt.appointment_id), idempotency_key=key,
+                                                 reason="预约取消", actor=actor)
+    except PaymentError as exc:
+        log.warning("fee refund failed: %s", exc.code, extra={"appointment_id": appt.appointment_id})
+        return (t(lang, "挂号费退款暂时没有办成，已转给工作人员处理，会原路退回给您。",
+                  "The fee refund did not go through just now; staff have been told and will return it to you."),
+                {"escalate": {"reason": "payment_problem", "priority": 3, "summary": f"fee refund failed: {exc.code} ({appt.appointment_id})"}})
+    if refund is None:
+        return none, {}
+    order = await payments.get_order(refund.order_id)
+    amount = f"{refund.amount_fen / 100:g}"
+    text = t(lang, f"已支付的挂号费{amount}元将原路退回，微信支付一般1-7个工作日到账。",
+             f"The {amount} CNY you paid will be refunded to the original payment method, usually within 1-7 working days.")
+    return text, ({"payment": order.payment_json()} if order is not None else {})
+
+
 # ---- the form --------------------------------------------------------------------------------------
 class ValidateBookingForm(FormValidationAction):
     def __init__(self, services: Any) -> None:
@@ -376,6 +431,9 @@ class ValidateBookingForm(FormValidationAction):
         return events
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        delegated = await self._delegate(dispatcher, tracker, domain)
+        if delegated is not None:
+            return delegated
         cleared: list[dict[str, Any]] = []
         if tracker.slots.get("booking_skip_ask"):
             tracker.slots["booking_skip_ask"] = None
@@ -394,12 +452,36 @@ class ValidateBookingForm(FormValidationAction):
             extra += [SlotSet(s, None) for s in FORM_SLOTS + HIDDEN_SLOTS] + [ActiveLoop(None)]
         return events + extra
 
+    async def _delegate(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """我的预约 / 取消预约 / 我要改约 said while a booking is in progress: drop the booking in progress
+        (releasing its hold) and run that action instead. Corrections such as 改到后天 stay in the form."""
+        if not (tracker.active_loop or {}).get("name") == FORM or tracker.get_slot("booking_reschedule_of"):
+            return None
+        text = tracker.latest_message.get("text") or ""
+        kinds = {ent.get("entity") for ent in tracker.latest_message.get("entities") or []}
+        if kinds & {"date", "session", "time", "department", "doctor", "choice"}:
+            return None
+        kind = next((k for rx, k in _DELEGATE if rx.search(text)), None)
+        if kind is None:
+            return None
+        hold = tracker.get_slot("booking_hold")
+        if hold:
+            await self.svc.release(hold["id"], actor=actor_of(tracker))
+        reset = [SlotSet(s, None) for s in FORM_SLOTS + HIDDEN_SLOTS] + [SlotSet("requested_slot", None), ActiveLoop(None)]
+        for name in FORM_SLOTS + HIDDEN_SLOTS:
+            tracker.slots[name] = None
+        tracker.active_loop = {}
+        action = {"cancel": ActionCancelAppointment, "reschedule": ActionRescheduleAppointment, "mine": ActionMyAppointments}[kind](self.services)
+        return reset + list(await action.run(dispatcher, tracker, domain))
+
     def _unknown_doctor(self, dispatcher: CollectingDispatcher, tracker: Tracker, said: str) -> None:
         """换成张医生 when there is no Dr Zhang: say so, list who does work there, keep the booking as it was."""
         lang = lang_of(tracker)
-        said = said.title() if said.isascii() else said
         msg = t(lang, f"没有找到{said}。", f"I couldn't find {said} at this hospital.")
         dept_id = tracker.get_slot("department")
+        if tracker.get_slot("requested_slot") is None:
+            dispatcher.utter_message(text=msg)  # first turn: the form's next question follows
+            return
         if dept_id:
             names = ("、" if lang == "zh" else ", ").join(self.tx.doctor(d.doctor_id, lang) for d in self.services.hospital.doctors_in(dept_id))
             msg += t(lang, f"{self.tx.dept(dept_id, lang)}出诊的医生有：{names}。", f" Doctors in {self.tx.dept(dept_id, lang)}: {names}.")
@@ -445,9 +527,9 @@ class ValidateBookingForm(FormValidationAction):
             return {"doctor": None}  # 换个医生: ask which one, from the department's list
         m = _DOCTOR_MENTION.search(text)
         if m and not _ANY_DOCTOR.search(text):
-            named = (m.group(1) or m.group(2) or "").strip()
+            named = (m.group("zh") or m.group("en") or "").strip()
             if named and not _NOT_A_NAME.search(named):
-                tracker.slots[UNKNOWN_DOCTOR] = m.group(0).lstrip("换成改为挂找约要 ")
+                tracker.slots[UNKNOWN_DOCTOR] = named + m.group("title") if m.group("zh") else f"Dr {named.title()}"
                 return {}
         if self._requested(tracker) == "doctor" and not tracker.get_slot("booking_offers"):
             chosen = pick(tracker.get_slot("booking_doctor_offers"), choice_of(tracker))
@@ -514,8 +596,8 @@ class ValidateBookingForm(FormValidationAction):
         value = relationship_entity(tracker)
         current = tracker.get_slot("patient_relationship")
         text = tracker.latest_message.get("text") or ""
-        if value == "self" and current not in (None, "self") and self._requested(tracker) != "patient_relationship" and not _EXPLICIT_SELF.search(text):
-            value = None  # "我要挂…", "帮我挂…" name the caller, not a change of patient
+        if value == "self" and current != "self" and self._requested(tracker) != "patient_relationship" and not _EXPLICIT_SELF.search(text):
+            value = None  # "我要挂…", "帮我挂…" name the caller, not who the patient is: whose it is gets asked
         if value:
             return {"patient_relationship": str(value)}
         if self._requested(tracker) != "patient_relationship":
@@ -826,6 +908,22 @@ class _Ask(_BookingAction):
         raise NotImplementedError
 
 
+class _AskText(_Ask):
+    """``action_ask_<slot>`` for a slot whose question is a fixed text (RESPONSES), quiet after a validator's
+    own explanation (e.g. the age rule already asked which department instead)."""
+
+    def __init__(self, services: Any, slot: str) -> None:
+        super().__init__(services)
+        self.slot = slot
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=RESPONSES[f"utter_ask_{self.slot}"][lang])
+        return []
+
+
 class ActionAskDoctor(_Ask):
     def name(self) -> str:
         return "action_ask_doctor"
@@ -912,6 +1010,12 @@ class ActionAskSlot(_Ask):
                          f"{who} has no {session_name(session, lang)} clinic on {fmt_date(d, lang)}. ")
             dispatcher.utter_message(text=head + block, json_message={"choices": choices})
             return [SlotSet("booking_offers", [s.key for s in alts] or None)]
+        keys = [s.key for s in offers]
+        if keys == tracker.get_slot("booking_offers") and choice_of(tracker) is None and channel_of(tracker) != "phone":
+            # Same list as last turn and no number in the answer: ask for the number, don't repeat all.
+            dispatcher.utter_message(text=t(lang, f"请从上面的{len(keys)}个号里选一个，说第几个就可以；也可以换一天或换个时段。",
+                                            f"Please pick one of the {len(keys)} slots above by its number, or ask for another day or session."))
+            return []
         block, choices = self.tx.offer_block(offers, lang)
         head = t(lang, f"{fmt_date(d, lang)}{session_name(session, lang)}{self.tx.dept(dept_id, lang)}可以预约的号：\n",
                  f"Free slots in {self.tx.dept(dept_id, lang)} on {fmt_date(d, lang)} ({session_name(session, lang)}):\n")
@@ -1008,13 +1112,23 @@ class ActionSubmitBookingForm(_BookingAction):
             lang,
             f"{self.tx.dept(appt.dept_id, lang)}{self.tx.doctor(appt.doctor_id, lang)}，{self.tx.when(appt.start, appt.session, lang)}，挂号费{fmt_fee(appt.fee)}元。"
             f"就诊地点：{where}。请带身份证或医保电子凭证，提前15分钟到诊区签到，迟到超过30分钟记爽约。"
-            f"如需取消，请在{deadline.month}月{deadline.day}日18:00前办理，可免费取消。",
+            + (f"如需取消，请在{deadline.month}月{deadline.day}日18:00前办理，可免费取消。" if rules.can_cancel(appt.date, self.svc.now())
+               else "这个号已过就诊前一日18:00，不能再取消或改约；如果不能来，挂号费不退并记爽约一次。"),
             f"{self.tx.dept(appt.dept_id, lang)}, {self.tx.doctor(appt.doctor_id, lang)}, {self.tx.when(appt.start, appt.session, lang)}, fee {fmt_fee(appt.fee)} CNY. "
             f"Where: {where}. Bring the ID card or medical insurance e-voucher and check in 15 minutes early; more than 30 minutes late counts as a no-show. "
-            f"Free cancellation until {deadline.strftime('%d %b')} 18:00.",
+            + (f"Free cancellation until {deadline.strftime('%d %b')} 18:00." if rules.can_cancel(appt.date, self.svc.now())
+               else "It is past 18:00 the day before, so this appointment can no longer be cancelled or moved; if you can't come, the fee is not refunded and it counts as a no-show."),
         )
-        dispatcher.utter_message(text=text, json_message={"appointment": appt.contract(), "intent": "booking"})
-        return reset
+        extra: dict[str, Any] = {}
+        if appt.rescheduled_from:
+            old = await self.svc.get(appt.rescheduled_from)
+            if old is not None:
+                refunded, extra = await refund_fee(self.services, old, lang, key=f"appointment-move:{old.appointment_id}", actor=actor_of(tracker))
+                if "payment" in extra:  # the old fee goes back; the new one is paid afresh
+                    text += t(lang, "原预约", " For the old appointment: ") + refunded
+        offer, pay_events = payment_offer(self.services, appt, lang)
+        dispatcher.utter_message(text=text + "\n" + offer, json_message={"appointment": appt.contract(), "intent": "booking", **extra})
+        return reset + pay_events
 
 
 # ---- my appointments, cancel, reschedule ----------------------------------------------------------
@@ -1103,8 +1217,8 @@ class ActionCancelAppointment(_ChooseAppointment):
                                      json_message={"intent": "booking"})
             return self._end()
         dispatcher.utter_message(
-            text=t(lang, f"确定要取消{self.tx.appt_line(appt, lang)}的预约吗？就诊前一日18:00前取消免费，挂号费原路退回。",
-                   f"Cancel the appointment of {self.tx.appt_line(appt, lang)}? Cancelling before 18:00 the day before is free and the fee is refunded."),
+            text=t(lang, f"确定要取消{self.tx.appt_line(appt, lang)}的预约吗？就诊前一日18:00前取消免费，已支付的挂号费全额原路退回。",
+                   f"Cancel the appointment of {self.tx.appt_line(appt, lang)}? Cancelling before 18:00 the day before is free and a paid fee is refunded in full."),
             json_message={"intent": "booking"},
         )
         return [SlotSet("booking_target", appointment_id), ActiveLoop(self.name())]
@@ -1122,11 +1236,16 @@ class ActionCancelAppointment(_ChooseAppointment):
             dispatcher.utter_message(text=reason_text(self.tx, res.reason, res.detail, lang, self.svc.now()), json_message={"intent": "booking"})
             return self._end()
         a = res.appointment
+        refunded, extra = await refund_fee(self.services, a, lang, key=f"appointment-cancel:{a.appointment_id}", actor=actor_of(tracker))
         dispatcher.utter_message(
-            text=t(lang, f"已取消{self.tx.appt_line(a, lang)}的预约，挂号费{fmt_fee(a.fee)}元将原路退回。", f"Cancelled: {self.tx.appt_line(a, lang)}. The {fmt_fee(a.fee)} CNY fee will be refunded."),
-            json_message={"appointment": a.contract(), "intent": "booking"},
+            text=t(lang, f"已取消{self.tx.appt_line(a, lang)}的预约。", f"Cancelled: {self.tx.appt_line(a, lang)}. ") + refunded,
+            json_message={"appointment": a.contract(), "intent": "booking", **extra},
         )
-        return self._end()
+        events = self._end()
+        pending = tracker.get_slot("payment_appointment") or {}
+        if pending.get("appointment_id") == a.appointment_id:
+            events += [SlotSet("payment_appointment", None), SlotSet("offer", None)]
+        return events
 
 
 class ActionRescheduleAppointment(_ChooseAppointment):
@@ -1161,6 +1280,7 @@ def booking_actions(services: Any) -> dict[str, Action]:
     """Every booking action by name, for the dialogue manager's registry."""
     actions: list[Action] = [
         ValidateBookingForm(services),
+        *(_AskText(services, slot) for slot in ("department", "patient_name", "id_number", "phone")),
         ActionAskDoctor(services),
         ActionAskDate(services),
         ActionAskSession(services),

@@ -81,6 +81,11 @@ class ActionPayment(Action):
         if items := parse_items(text, self.services.hospital.fee_items):
             put("payment_items", [{"fee_item_code": i["fee_item_code"], "quantity": str(i["quantity"])} for i in items])
         wants_to_pay = bool(PAY_WORDS.search(text))
+        intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")
+        appt = slots["payment_appointment"]
+        if appt and not items and (intent in ("affirm", "choose") or (wants_to_pay and not slots["payment_estimate"])):
+            # The patient took the offer made with a confirmed booking, or asked to pay after it.
+            return events + await self._pay_appointment(dispatcher, tracker, lang, appt)
 
         if wants_to_pay and slots["payment_estimate"] and not items:
             return events + await self._pay(dispatcher, tracker, lang, slots["payment_estimate"])
@@ -147,6 +152,36 @@ class ActionPayment(Action):
         codes = ",".join(f"{i['fee_item_code']}x{i['quantity']}" for i in slots["payment_items"] or [])
         return "bill:" + hashlib.sha256(codes.encode()).hexdigest()[:16]
 
+    async def _pay_appointment(self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str,
+                               appt: dict[str, Any]) -> list[dict[str, Any]]:
+        """An order for a booked appointment's registration fee, paid in full by WeChat Pay."""
+        fee = Decimal(str(appt.get("fee_cny")))
+        fee_yuan = float(fee)
+        reference = f"appointment:{appt['appointment_id']}"
+        payments = self.services.payments
+        booking = getattr(self.services, "booking", None)
+        current = await booking.get(appt["appointment_id"]) if booking is not None else None
+        if booking is not None and (current is None or current.status != "confirmed"):
+            dispatcher.utter_message(
+                text="这个预约已经取消或失效,不需要缴挂号费。" if lang == "zh" else "That appointment is no longer active, so there is no fee to pay.",
+                json_message={"intent": "payment"})
+            return [SlotSet("payment_appointment", None), ActiveLoop(None)]
+        if payments is not None:
+            paid = [o for o in await payments.orders_for(reference) if o.status in ("paid", "refunding", "refunded")]
+            if paid:
+                o = paid[-1]
+                done = o.status == "paid"
+                dispatcher.utter_message(
+                    text=(f"这个预约的挂号费{fee_yuan:g}元已经支付过了(订单{o.order_id})。" if done else f"这个预约的挂号费已退款(订单{o.order_id})。")
+                    if lang == "zh" else
+                    (f"The {fee_yuan:g} CNY fee for this appointment is already paid (order {o.order_id})." if done
+                     else f"The fee for this appointment has been refunded (order {o.order_id})."),
+                    json_message={"intent": "payment", "payment": o.payment_json()})
+                return [ActiveLoop(None)]
+        estimate = {"total": fee_yuan, "fund_pays": 0.0, "personal_account_pays": 0.0, "cash_pays": fee_yuan,
+                    "reference": reference}
+        return await self._pay(dispatcher, tracker, lang, estimate)
+
     async def _pay(self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str,
                    estimate: dict[str, Any]) -> list[dict[str, Any]]:
         from assistant.services.payments import PaymentError
@@ -166,11 +201,14 @@ class ActionPayment(Action):
         reference = estimate.get("reference") or "bill"
         purpose = "appointment_fee" if reference.startswith("appointment:") else "outpatient_bill"
         session = tracker.sender_id or "anon"
+        # An order that timed out is closed for good; asking again makes a new one.
+        retries = sum(1 for o in await payments.orders_for(reference[:64]) if o.status == "closed")
+        key = f"{session}:{reference}:{cash_fen}" + (f":{retries}" if retries else "")
         try:
             order = await payments.create_order(
                 purpose=purpose, reference_id=reference[:64], amount_fen=cash_fen,
                 description="滨江示例人民医院-" + ("挂号费" if purpose == "appointment_fee" else "门诊缴费"),
-                idempotency_key=f"{session}:{reference}:{cash_fen}"[:128], session_id=session,
+                idempotency_key=key[:128], session_id=session,
                 settlement={k: estimate[k] for k in ("total", "fund_pays", "personal_account_pays", "cash_pays")},
                 actor=f"patient:{session}")
         except PaymentError as exc:

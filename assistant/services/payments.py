@@ -66,6 +66,7 @@ class OrderView:
     expires_at: datetime
     paid_at: datetime | None
     settlement: dict[str, Any]
+    session_id: str | None = None  # the conversation that made the order (told when it is paid)
 
     @property
     def contract_status(self) -> str:
@@ -114,7 +115,7 @@ Listener = Callable[[str, OrderView], Awaitable[None] | None]
 
 def _view(o: PaymentOrder) -> OrderView:
     return OrderView(o.id, o.status, o.purpose, o.reference_id, o.amount_fen, o.refunded_fen, o.code_url,
-                     o.transaction_id, o.expires_at, o.paid_at, dict(o.settlement or {}))
+                     o.transaction_id, o.expires_at, o.paid_at, dict(o.settlement or {}), o.session_id)
 
 
 def _new_id(prefix: str, now: datetime) -> str:
@@ -508,6 +509,30 @@ class PaymentService:
             if view.status in ("paid", "refunding") and view.amount_fen > view.refunded_fen:
                 return await self.refund(view.order_id, idempotency_key=idempotency_key, reason=reason, actor=actor)
         return None
+
+    async def cancel_reference(self, reference_id: str, *, idempotency_key: str, reason: str = "",
+                               actor: str = "system") -> RefundView | None:
+        """What cancelling the thing orders pay for (an appointment) does to them: an unpaid order is closed
+        (WeChat Pay is asked first, so a payment already made is kept and then refunded) and the paid
+        one is refunded once per ``idempotency_key``. Returns the refund, or None when nothing was paid."""
+        from integrations.payment.errors import WechatPayError
+
+        for view in await self.orders_for(reference_id):
+            if view.status not in ("created", "paying"):
+                continue
+            if view.status == "paying" and self.client is not None:
+                try:
+                    fresh = await self.sync_order(view.order_id)
+                    if fresh is None or fresh.status != "paying":
+                        continue
+                    await self.client.close_order(view.order_id)
+                except WechatPayError as exc:
+                    if exc.code == "ORDERPAID":
+                        await self.sync_order(view.order_id)
+                        continue
+                    log.warning("could not close order %s at WeChat Pay: %s", view.order_id, exc.code)
+            await self._close_locally(view.order_id, reason="reference_cancelled")
+        return await self.refund_for_reference(reference_id, idempotency_key=idempotency_key, reason=reason, actor=actor)
 
     async def sync_refund(self, refund_no: str) -> RefundView | None:
         """Asks WeChat Pay for a refund still processing (its notification is late) and applies it."""
