@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from assistant.actions.registry import build_actions, feature_actions
-from assistant.api import chat, errors, health, insurance, payments, reports, staff, voice, web, wechat
+from assistant.api import chat, errors, health, insurance, knowledge, payments, reports, staff, voice, web, wechat
 from assistant.clock import Clock
 from assistant.config import Settings, get_settings
 from integrations.phone import media_stream
@@ -24,6 +24,10 @@ from assistant.nlu import IntentRouter
 from assistant.readiness import Readiness
 from assistant.safety.hooks import SafetyHooks
 from assistant.services.container import Services
+from assistant.llm.client import LLMClient
+from assistant.llm.embedded import EmbeddedLLMServer
+from asr.runtime import get_runtime
+from rag.knowledge import KnowledgeBase
 from assistant.services.booking import build_booking_service
 from assistant.services.payments import build_payment_service
 from assistant.services.reports import ReportReader
@@ -50,6 +54,7 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
     services.payments = build_payment_service(settings, db, clock)
     services.booking = build_booking_service(db, hospital, clock)
     services.reports = ReportReader(hospital)
+    services.kb = KnowledgeBase(settings, hospital)
     return services
 
 
@@ -102,7 +107,19 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         readiness.add("bus", services.bus.ping)
         background: list[asyncio.Task[None]] = [
             asyncio.create_task(_every(60, services.payments.close_expired, "close_expired_orders")),
+            asyncio.create_task(_load_knowledge(services)),
         ]
+        readiness.add("index", _async(services.kb.ready))
+        readiness.add("llm", lambda: _llm_ready(services))
+        readiness.add("speech", lambda: _speech_ready(app))
+        llm_server = None
+        if settings.llm_base_url and settings.llm_enabled:
+            services.llm = LLMClient.from_settings(settings)
+        elif settings.llm_enabled and settings.should_warm_up:
+            llm_server = EmbeddedLLMServer(settings)
+            background.append(asyncio.create_task(_start_embedded_llm(services, llm_server)))
+        if settings.should_warm_up:
+            background.append(asyncio.create_task(get_runtime(app.state).warm_up()))
         app.state.background = background
         app.state.channel_senders = {"wechat": _wechat_sender(app)}
 
@@ -120,6 +137,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 yield
         finally:
             await wechat.shutdown(app)
+            if services.llm is not None:
+                await services.llm.close()
+            if llm_server is not None:
+                await asyncio.to_thread(llm_server.stop)
             for task in background:
                 task.cancel()
                 with contextlib.suppress(BaseException):
@@ -145,8 +166,50 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(voice.router)
     app.include_router(media_stream.router)
     app.include_router(wechat.router)
+    app.include_router(knowledge.router)
     app.include_router(web.router)
     return app
+
+
+def _async(fn: Callable[[], object]) -> Callable[[], Awaitable[object]]:
+    async def check() -> object:
+        return fn()
+
+    return check
+
+
+async def _load_knowledge(services: Services) -> None:
+    """Open the index; on first start with an empty index this ingests the sample hospital."""
+    try:
+        await services.kb.ensure_loaded()
+        log.info("knowledge base ready", extra={"documents": len(await services.kb.list_documents())})
+    except Exception:
+        log.exception("knowledge base failed to load")
+
+
+async def _start_embedded_llm(services: Services, server: EmbeddedLLMServer) -> None:
+    """Start the packaged llama.cpp server; until it answers, FAQ answers stay extractive."""
+    try:
+        base_url = await asyncio.to_thread(server.start)
+        services.llm = LLMClient.from_settings(services.settings, base_url=base_url)
+        log.info("embedded LLM ready", extra={"base_url": base_url})
+    except Exception:
+        log.exception("embedded LLM did not start; answers stay extractive")
+
+
+async def _llm_ready(services: Services) -> bool | str:
+    if not services.settings.llm_enabled:
+        return "disabled"
+    if services.llm is None:
+        return False if services.settings.should_warm_up or services.settings.llm_base_url else "disabled"
+    return bool(await services.llm.health())
+
+
+async def _speech_ready(app: FastAPI) -> bool | str:
+    runtime = getattr(app.state, "voice", None)
+    if runtime is not None and getattr(runtime, "_recognizer", None) is not None:
+        return True
+    return False if app.state.settings.should_warm_up else "on first use"
 
 
 def _session_of(order: object) -> str | None:

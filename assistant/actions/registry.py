@@ -33,12 +33,15 @@ def build_actions(services: Services, extra: list[Action] | None = None) -> dict
 def feature_actions(services: Services) -> tuple[list[Action], dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The feature skills (triage, safety, FAQ, booking, reports, payment) and the forms they declare."""
     from assistant.actions import booking
+    from assistant.actions.faq import ActionFaq
     from assistant.actions.payment import ActionPayment
     from assistant.actions.report import ActionReport
     from assistant.actions.safety import ActionSafety
     from assistant.actions.triage import ActionTriage
 
-    out: list[Action] = [ActionTriage(services), ActionSafety(services), ActionPayment(services), ActionReport(services)]
+    out: list[Action] = [
+        ActionTriage(services), ActionSafety(services), ActionFaq(services), ActionPayment(services), ActionReport(services),
+    ]
     out += list(booking.booking_actions(services).values())
     forms: dict[str, Any] = dict(booking.FORMS)
     responses: dict[str, Any] = dict(booking.RESPONSES)
