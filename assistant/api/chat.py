@@ -61,6 +61,21 @@ async def ws_chat(ws: WebSocket) -> None:
                 data = json.loads(raw.get("text") or "")
                 if not isinstance(data, dict):
                     raise ValueError("not an object")
+                if data.get("type") == "resume":
+                    # a page (re)connecting: watch its conversation for staff messages without a turn
+                    sid = str(data.get("session_id") or "")
+                    try:
+                        await engine.open_session(sid, channel="web", lang="zh")
+                    except AppError as exc:
+                        await send({"type": "error", **exc.body()})
+                        continue
+                    if sid != watched:
+                        if watcher:
+                            watcher.cancel()
+                        watched = sid
+                        watcher = asyncio.create_task(watch(sid))
+                    await send({"type": "resumed", "session_id": sid})
+                    continue
                 req = ChatRequest.model_validate(data)
             except (ValueError, ValidationError) as exc:
                 await send(_error("invalid_json", f"expected a JSON object like {{\"text\": \"...\"}}: {str(exc)[:200]}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 
 import httpx
 import pytest
@@ -40,9 +41,15 @@ def ws_url(base: str, path: str) -> str:
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
-    r = client.get("/readyz")
+    deadline = time.monotonic() + 300
+    while (r := client.get("/readyz")).status_code == 503 and time.monotonic() < deadline:
+        body = r.json()
+        assert body["status"] == "not_ready" and body["not_ready"], body  # names what is not usable yet
+        time.sleep(0.5)
     assert r.status_code == 200, r.text
-    assert r.json()["components"]["store"] is True
+    components = r.json()["components"]
+    assert components["store"] is True and components["index"] is True and components["bus"] is True
+    assert components["llm"] == "disabled"  # this test server runs without the LLM
 
 
 def test_openapi_docs_are_served(client):

@@ -133,6 +133,8 @@ function setStatus(s) {
 const socket = new ReconnectingSocket(wsUrl("ws/chat"), {
   onStatus: (s) => {
     setStatus(s);
+    // On every (re)connect, re-attach to the conversation so staff messages reach this page at once.
+    if (s === "open" && getSessionId()) socket.send({ type: "resume", session_id: getSessionId() });
     if (s === "closed") {
       // Whatever was mid-reply will not finish on this connection.
       for (const b of state.pending.splice(0)) failBubble(b, t(state.lang, "interrupted"), b.sentText);
@@ -175,8 +177,15 @@ function onChatMessage(msg) {
     b.streamed += msg.text || "";
     b.text.textContent = b.streamed;
     scrollToEnd();
+  } else if (msg.type === "resumed") {
+    return;
   } else if (msg.type === "reply") {
     if (msg.session_id) setSessionId(msg.session_id);
+    if (!msg.reply && msg.intent === "human" && !msg.escalated) {
+      // staff own the conversation: the assistant stays quiet, so no empty bubble
+      state.pending.shift()?.node.remove();
+      return;
+    }
     const bubble = state.pending.shift() || addAssistantBubble();
     finishBubble(bubble, msg);
   } else if (msg.type === "error") {
@@ -187,6 +196,10 @@ function onChatMessage(msg) {
       writeStore(sessionStorage, KEY_SESSION, null);
       b.retriedWithoutSession = true;
       socket.send({ text: b.sentText, lang: state.lang, channel: "web" });
+      return;
+    }
+    if (!b && /session/i.test(code)) {
+      writeStore(sessionStorage, KEY_SESSION, null); // a stale conversation on resume: start afresh quietly
       return;
     }
     const bubble = state.pending.shift();
