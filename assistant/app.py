@@ -10,25 +10,34 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from asr.runtime import get_runtime
 from assistant.actions.registry import build_actions, feature_actions
-from assistant.api import chat, errors, health, insurance, knowledge, payments, reports, staff, voice, web, wechat
+from assistant.api import (
+    chat,
+    errors,
+    health,
+    insurance,
+    knowledge,
+    payments,
+    reports,
+    staff,
+    voice,
+    web,
+    wechat,
+)
 from assistant.clock import Clock
 from assistant.config import Settings, get_settings
-from integrations.phone import media_stream
-from integrations.phone.lifespan import phone_lifespan
 from assistant.dialogue.manager import DialogueManager
 from assistant.engine import Engine
 from assistant.hospital import load_hospital
+from assistant.llm.client import LLMClient
+from assistant.llm.embedded import EmbeddedLLMServer
 from assistant.logging import setup_logging
 from assistant.nlu import IntentRouter
 from assistant.readiness import Readiness
 from assistant.safety.hooks import SafetyHooks
-from assistant.services.container import Services
-from assistant.llm.client import LLMClient
-from assistant.llm.embedded import EmbeddedLLMServer
-from asr.runtime import get_runtime
-from rag.knowledge import KnowledgeBase
 from assistant.services.booking import build_booking_service
+from assistant.services.container import Services
 from assistant.services.payments import build_payment_service
 from assistant.services.reports import ReportReader
 from assistant.services.settlement import build_settlement_engine
@@ -37,6 +46,9 @@ from assistant.session.bus import make_bus, session_topic
 from assistant.staff.auth import StaffAccounts, TokenSigner, ensure_first_admin, load_or_create_secret
 from assistant.store import repo
 from assistant.store.db import Database
+from integrations.phone import media_stream
+from integrations.phone.lifespan import phone_lifespan
+from rag.knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,15 @@ from rasa_sdk import Action
 from assistant.dialogue.dispatcher import AssembledReply, ReplyDispatcher, assemble
 from assistant.dialogue.responses import RESPONSES
 from assistant.dialogue.tracker import build_tracker, latest_message
-from assistant.events import ActionExecuted, ActiveLoop, BotUttered, FollowupAction, SlotSet, UserUttered, from_rasa
+from assistant.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    FollowupAction,
+    SlotSet,
+    UserUttered,
+    from_rasa,
+)
 from assistant.session.state import TrackerState
 
 log = logging.getLogger(__name__)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from assistant.store import repo
 from assistant.store.db import Database
@@ -87,5 +88,5 @@ async def test_turn_sequence_is_unique_per_conversation(db):
     async with db.session() as s:
         s.add(Turn(conversation_id=sid, seq=1, role="patient", text="a"))
         s.add(Turn(conversation_id=sid, seq=1, role="patient", text="b"))
-        with pytest.raises(Exception):
+        with pytest.raises(IntegrityError):
             await s.commit()

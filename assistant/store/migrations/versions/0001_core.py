@@ -1,12 +1,11 @@
 """core tables
 
 Revision ID: 0001_core
-Revises: 
+Revises:
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_core'
 down_revision = None
