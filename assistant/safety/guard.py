@@ -45,6 +45,8 @@ _INPUT_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"[^,.;!?。，]{0,6}(病历|预约|挂号|报告|检查结果|化验|身份证|手机号|电话|住院|就诊记录|病情|诊断|住址|床号|病房)|"
         r"(他|她|别人|这个人|那个人|某人)的(身份证号?|手机号|电话号码|住址|病历|就诊记录|检查结果|报告)|"
         r"(住在|住)哪个病房|哪个床位|"
+        r"(所有|全部|昨天|今天|其他)[^,.;!?。，]{0,8}(病人|患者|病号)[^,.;!?。，]{0,6}(名单|电话|手机|信息|资料|身份证)|(病人|患者)(的)?(名单|通讯录)|"
+        r"(?<![a-z])(?:list of (?:all )?(?:the )?patients|patients'? (?:names|phone numbers|list))(?![a-z])|"
         r"(?<![a-z])(?:(?:look up|check|find|show me|access|see) (?:my )?(?:neighbou?r|colleague|coworker|friend|ex-wife|ex-husband|boss|someone else|another patient|other patients?)(?:'s)? (?:[a-z]+ )?"
         r"(?:records?|appointments?|results?|reports?|id|phone|address|diagnosis|room)|someone else's (?:[a-z]+ )?(?:records?|appointments?|results?|data|information)|"
         r"another patient's|other patients' (?:records|data|information)|(?:his|her|their) (?:id number|phone number|medical records?))(?![a-z])")),
