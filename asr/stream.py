@@ -2,9 +2,11 @@
 
 Audio goes in with ``push_audio`` / ``flush`` / ``end_input``; an async iterator yields
 ``SpeechEvent``s of a closed set of kinds. While the patient speaks, the growing utterance is
-re-decoded every few hundred ms (skipped while a decode is running, so it never falls behind); when
-a pause starts, a final decode is started speculatively so the final is ready soon after the
-endpoint fires.
+re-decoded every few hundred ms on the shared scheduler's spare capacity (at most one partial in
+flight, the interval stretching with load); 250 ms into a pause a final decode is started
+speculatively so the final is ready when the endpoint fires. That text also sets the pause's length:
+the endpoint waits for it, ends sooner after a finished sentence (。？), and waits longer when the text
+breaks off mid-sentence (……就是, a trailing comma) so a natural pause does not split the sentence.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -20,8 +23,9 @@ from enum import Enum
 import numpy as np
 
 from asr.audio import ASR_RATE, Framer, InputDecoder
+from asr.scheduler import DecodeJob, PartialDropped, Priority
 from asr.vad import FRAME_S, FRAME_SAMPLES, Endpointer, VadConfig, VadEvent
-from asr.whisper import Recognizer, RecognizerBusy, Transcript
+from asr.whisper import Recognizer
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,25 @@ class SpeechEvent:
 
 _END = object()
 _FLUSH = object()
+SPECULATE_MS = 250  # silence after which the final decode starts speculatively
+
+# A transcript ending like this is a sentence broken off at a pause, not a finished one.
+_UNFINISHED_END = re.compile(
+    r"([，,、：:；;]|\.\.+|…+|就是|的话|然后|因为|所以|但是|可是|而且|还有|或者|如果|比如|那个|一个|比较|有点|"
+    r"[就和跟与及或把被给从向让很最嗯呃])$"
+)
+
+
+def sounds_finished(text: str) -> bool:
+    """True when a transcript ends as a sentence does (Whisper's 。？！ or a question particle)."""
+    t = text.strip()
+    return bool(t) and (t.endswith(("。", "？", "！", "?", "!")) or t.endswith(("吗", "呢", "吧")))
+
+
+def sounds_unfinished(text: str) -> bool:
+    """True when a pause's transcript plainly stops mid-sentence (a comma, 就是, 因为 …)."""
+    t = text.strip()
+    return bool(t) and not t.endswith(("。", "？", "！", "?", "!")) and bool(_UNFINISHED_END.search(t))
 
 
 class SpeechStream:
@@ -62,6 +85,7 @@ class SpeechStream:
         partial_interval_ms: int = 400,
         prompt: str | None = None,
         vad_config: VadConfig | None = None,
+        continuation_extra_ms: int = 400,
     ) -> None:
         self.recognizer = recognizer
         self.language, self.prompt = language, prompt
@@ -80,8 +104,13 @@ class SpeechStream:
         self._last_voiced_idx = 0
         self._frames_total = 0
         self._last_partial_len = 0
+        self._last_partial_text = ""
         self._partial_task: asyncio.Task[None] | None = None
-        self._spec: tuple[int, int, asyncio.Future[Transcript]] | None = None  # (utt, voiced, fut)
+        self._spec: tuple[int, int, DecodeJob] | None = None  # (utt, voiced frames, job)
+        self._base_end_ms = endpoint_silence_ms
+        self.continuation_extra_ms = continuation_extra_ms
+        self.speculate_after_ms = max(SPECULATE_MS, endpoint_silence_ms - 500)
+        self.early_end_ms = max(self.speculate_after_ms + 100, endpoint_silence_ms - 200)
         self._finals: asyncio.Queue[object] = asyncio.Queue()
         self._input_ended = False
         self._closed = False
@@ -108,6 +137,9 @@ class SpeechStream:
             self._in.put_nowait(_END)
 
     def set_endpoint_silence(self, ms: int) -> None:
+        self._base_end_ms = ms
+        self.speculate_after_ms = max(SPECULATE_MS, ms - 500)
+        self.early_end_ms = max(self.speculate_after_ms + 100, ms - 200)
         self._vad.set_end_silence(ms)
 
     @property
@@ -123,6 +155,7 @@ class SpeechStream:
         if self._closed:
             return
         self._closed = True
+        self.recognizer.scheduler.forget(self)
         for task in (self._runner, self._emitter, self._partial_task):
             if task and not task.done():
                 task.cancel()
@@ -206,7 +239,9 @@ class SpeechStream:
             self._voiced = int(self._vad.config.min_speech_ms / 1000 / FRAME_S) or 1
             self._last_voiced_idx = len(self._utt)
             self._last_partial_len = 0
+            self._last_partial_text = ""
             self._spec = None
+            self._vad.set_end_silence(self._base_end_ms)
             self._emit(SpeechEvent(SpeechEventType.START_OF_SPEECH, self._utt_id, audio_time_s=self.audio_time_s))
             return
         self._utt.append(frame)
@@ -214,8 +249,9 @@ class SpeechStream:
             self._voiced += 1
             self._last_voiced_idx = len(self._utt)
             if self._spec is not None:  # the patient went on talking: the speculative final is stale
-                self._spec[2].cancel()
+                self.recognizer.scheduler.cancel(self._spec[2])
                 self._spec = None
+                self._vad.set_end_silence(self._base_end_ms)
         elif ev is VadEvent.PAUSE:
             self._maybe_speculate()
         elif ev is VadEvent.SPEECH_END:
@@ -225,30 +261,63 @@ class SpeechStream:
         keep = self._last_voiced_idx + int(0.2 / FRAME_S)
         return np.concatenate(self._utt[:keep]) if self._utt else np.zeros(0, np.float32)
 
+    def _submit_final(self, priority: Priority) -> DecodeJob:
+        return self.recognizer.submit(self._voiced_audio(), priority=priority, stream=self,
+                                      language=self.language, prompt=self.prompt)
+
     def _maybe_speculate(self) -> None:
-        end_ms = self._vad.config.end_silence_ms
-        if self._spec is None and self._vad.silence_ms >= max(96.0, end_ms - 700.0):
-            fut = asyncio.ensure_future(
-                self.recognizer.transcribe(self._voiced_audio(), final=True, language=self.language, prompt=self.prompt)
-            )
-            self._spec = (self._utt_id, self._voiced, fut)
+        if self._spec is None and self._vad.silence_ms >= self.speculate_after_ms:
+            job = self._submit_final(Priority.SPECULATIVE)
+            self._spec = (self._utt_id, self._voiced, job)
+            utt, voiced = self._utt_id, self._voiced
+            loop = asyncio.get_running_loop()
+
+            def done(f: object) -> None:
+                with contextlib.suppress(RuntimeError):  # the loop is gone (process shutting down)
+                    loop.call_soon_threadsafe(self._on_speculation, utt, voiced, f)
+
+            job.future.add_done_callback(done)
+            if self.continuation_extra_ms:  # hold the endpoint for the verdict (the final is this decode anyway)
+                self._vad.set_end_silence(self._base_end_ms + self.continuation_extra_ms)
+
+    def _on_speculation(self, utt: int, voiced: int, fut: object) -> None:
+        """The pause's speculative text decides its length: longer when it breaks off mid-sentence, else the base."""
+        spec = self._spec
+        if self._closed or spec is None or spec[0] != utt or spec[1] != voiced or not self._vad.in_speech:
+            return
+        if spec[2].future.cancelled() or spec[2].future.exception() is not None:
+            self._vad.set_end_silence(self._base_end_ms)
+            return
+        self._vad.set_end_silence(self.pause_length_ms(spec[2].future.result().text))
+
+    def pause_length_ms(self, text: str) -> int:
+        """The silence that ends an utterance whose text so far is ``text``: shorter after a finished
+        sentence (。？!), longer when it breaks off mid-sentence (……就是, a comma), else the base."""
+        if not self.continuation_extra_ms:
+            return self._base_end_ms
+        if sounds_finished(text):
+            return self.early_end_ms
+        if sounds_unfinished(text):
+            return self._base_end_ms + self.continuation_extra_ms
+        return self._base_end_ms
 
     def _end_utterance(self) -> None:
         endpoint_wall = time.monotonic()
         voice_end = (self._frames_total - (len(self._utt) - self._last_voiced_idx)) * FRAME_S
         spec = self._spec
-        if spec is not None and spec[0] == self._utt_id and spec[1] == self._voiced and not spec[2].cancelled():
-            fut = spec[2]
+        if spec is not None and spec[0] == self._utt_id and spec[1] == self._voiced and not spec[2].future.cancelled():
+            job = spec[2]
+            self.recognizer.scheduler.promote(job)
         else:
             if spec is not None:
-                spec[2].cancel()
-            fut = asyncio.ensure_future(
-                self.recognizer.transcribe(self._voiced_audio(), final=True, language=self.language, prompt=self.prompt)
-            )
+                self.recognizer.scheduler.cancel(spec[2])
+            job = self._submit_final(Priority.FINAL)
         self._spec = None
+        self._vad.set_end_silence(self._base_end_ms)
         self._emit(SpeechEvent(SpeechEventType.END_OF_SPEECH, self._utt_id, audio_time_s=self.audio_time_s,
                                voice_end_s=voice_end))
-        self._finals.put_nowait((self._utt_id, fut, endpoint_wall, voice_end, self.audio_time_s))
+        self._finals.put_nowait((self._utt_id, asyncio.wrap_future(job.future), endpoint_wall, voice_end,
+                                 self.audio_time_s))
         self._utt, self._voiced, self._last_voiced_idx = [], 0, 0
         self._last_partial_len = 0
 
@@ -256,24 +325,25 @@ class SpeechStream:
         if not self._vad.in_speech or self._spec is not None or self._vad.silence_ms > 0:
             return  # only while the patient is actually speaking
         if self._partial_task is not None and not self._partial_task.done():
-            return  # the previous partial is still decoding: skip, never fall behind
-        if (len(self._utt) - self._last_partial_len) * FRAME_S < self.partial_interval_s:
-            return
-        if self.recognizer.busy:
+            return  # this stream's previous partial is queued or decoding: at most one in flight
+        interval = self.recognizer.scheduler.partial_interval(self.partial_interval_s)
+        if (len(self._utt) - self._last_partial_len) * FRAME_S < interval:
             return
         self._last_partial_len = len(self._utt)
-        audio = np.concatenate(self._utt)
-        self._partial_task = asyncio.create_task(self._partial(self._utt_id, audio))
+        job = self.recognizer.submit(np.concatenate(self._utt), priority=Priority.PARTIAL, stream=self,
+                                     language=self.language, prompt=self.prompt)
+        self._partial_task = asyncio.create_task(self._partial(self._utt_id, job))
 
-    async def _partial(self, utt: int, audio: np.ndarray) -> None:
+    async def _partial(self, utt: int, job: DecodeJob) -> None:
         try:
-            tr = await self.recognizer.transcribe(audio, final=False, language=self.language, prompt=self.prompt)
-        except RecognizerBusy:
+            tr = await asyncio.wrap_future(job.future)
+        except (PartialDropped, asyncio.CancelledError):
             return
         except Exception:  # noqa: BLE001
             log.exception("partial decode failed")
             return
         if tr.text and utt == self._utt_id and self._vad.in_speech:
+            self._last_partial_text = tr.text
             self._emit(SpeechEvent(SpeechEventType.INTERIM, utt, tr.text, self.audio_time_s, decode_s=tr.decode_s))
 
     async def _emit_finals(self) -> None:

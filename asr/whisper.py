@@ -1,8 +1,8 @@
 """Batch speech recognition on faster-whisper: the packaged model, loaded once, decoded in worker threads.
 
-The only module importing faster-whisper. One ``Recognizer`` per process serves every stream: finals
-queue ahead of partials, and a partial is refused when the decoder is busy, so interim results never
-make the service fall behind. Output is simplified Chinese (zhconv) with Whisper's silence phantoms
+The only module importing faster-whisper. One ``Recognizer`` per process serves every stream through one
+``DecodeScheduler`` (finals first; partials only on spare capacity), so interim results never make the
+service fall behind. Output is simplified Chinese (zhconv) with Whisper's silence phantoms
 removed (``asr.vad.clean_transcript``).
 """
 
@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import itertools
 import logging
 import os
-import queue
 import re
 import shutil
 import threading
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from asr.scheduler import DecodeJob, DecodeScheduler, PartialDropped, Priority
 from asr.vad import clean_transcript
 
 if TYPE_CHECKING:
@@ -86,6 +84,19 @@ def build_initial_prompt(hospital: HospitalData | None, limit: int = 165) -> str
     return prompt[:limit].rstrip("、") + "。"
 
 
+PARTIAL_PROMPT_CHARS = 60
+
+
+def short_prompt(prompt: str, limit: int = PARTIAL_PROMPT_CHARS) -> str:
+    """The head of a vocabulary prompt, cut at a list separator. Partials use it: the decoder reads the
+    prompt on every call (215 tokens cost about a third of a beam-5 decode); measured CER on the
+    fixtures was the same at 60 and 165 characters, so finals keep the full vocabulary and partials the head."""
+    if len(prompt) <= limit:
+        return prompt
+    cut = prompt[:limit]
+    return cut[: max(cut.rfind("、"), cut.rfind("，"), 1)] + "。"
+
+
 def is_prompt_echo(text: str, prompt: str | None) -> bool:
     """Whisper sometimes answers a short or unclear clip with a piece of its prompt."""
     core = re.sub(r"[\s，。、：:,.!?！？]", "", text)
@@ -105,14 +116,28 @@ class Transcript:
 
 
 class RecognizerBusy(Exception):
-    """A partial was refused because the decoder is busy (finals always queue)."""
+    """A partial was refused (a final is pending, the decoders are busy, or newer audio replaced it)."""
 
 
-_FINAL, _PARTIAL = 0, 1
+# Encoder window: the utterance plus this much padding, at least 8 s (not Whisper's full 30 s). Measured
+# on fixture and synthesised speech (whole and cut): windows under ~8 s sometimes derail (a 3.6 s clip in
+# a 6 s window came out as 广广); from 8 s the few derailed decodes have avg logprob < -0.7 and are redone
+# with the full window.
+WINDOW_PAD_FRAMES = 150  # 1.5 s
+MIN_WINDOW_FRAMES = 800
+FULL_WINDOW_FRAMES = 3000
+REDO_BELOW_LOGPROB = -0.7  # a final this unsure from the trimmed window is decoded again in the full one
+PARTIAL_MIN_LOGPROB = -1.0  # a partial this unsure is not shown
+LONG_AUDIO_S = 28.0  # longer audio (WeChat voice messages) goes through faster-whisper's own 30 s windows
 
 
 class Recognizer:
-    """Shared faster-whisper model with a small priority queue of decode jobs."""
+    """Shared faster-whisper model decoded by a ``DecodeScheduler``: finals first, partials on spare capacity.
+
+    ``workers`` CTranslate2 replicas run in parallel threads (CTranslate2 releases the GIL), each with
+    ``cpu_threads`` intra-op threads. With ``trim_window`` the encoder sees the utterance plus 1.5 s
+    instead of a padded 30 s window: about ten times less encoder work for a short utterance.
+    """
 
     def __init__(
         self,
@@ -120,12 +145,13 @@ class Recognizer:
         *,
         device: str = "cpu",
         compute_type: str = "int8",
-        cpu_threads: int = 2,
-        workers: int = 1,
+        cpu_threads: int = 1,
+        workers: int = 2,
         beam_size: int = 5,
         partial_beam_size: int = 1,
         language: str | None = "zh",
         initial_prompt: str | None = None,
+        trim_window: bool = True,
     ) -> None:
         from faster_whisper import WhisperModel
 
@@ -136,84 +162,144 @@ class Recognizer:
         )
         self.load_s = time.perf_counter() - t0
         self.model_dir = Path(model_dir)
+        self.workers, self.cpu_threads = workers, cpu_threads
         self.beam_size, self.partial_beam_size = beam_size, partial_beam_size
         self.language, self.initial_prompt = language, initial_prompt
-        self._jobs: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
-        self._seq = itertools.count()
-        self._busy = 0
-        self._lock = threading.Lock()
-        self._threads = [
-            threading.Thread(target=self._work, name=f"whisper-{i}", daemon=True) for i in range(workers)
-        ]
-        for t in self._threads:
-            t.start()
-        log.info("whisper model loaded", extra={"dir": str(model_dir), "load_s": round(self.load_s, 2)})
+        self.trim_window = trim_window
+        self._tokenizers: dict[str, Any] = {}
+        self._prompt_tokens: dict[tuple[str, str], list[int]] = {}
+        self.scheduler = DecodeScheduler(self._run_job, workers=workers, name="whisper")
+        log.info("whisper model loaded", extra={"dir": str(model_dir), "load_s": round(self.load_s, 2),
+                                                 "workers": workers, "cpu_threads": cpu_threads})
 
     # ---- worker side ---------------------------------------------------------------------------
-    def _work(self) -> None:
-        while True:
-            _prio, _seq, job = self._jobs.get()
-            if job is None:
-                return
-            fut, args = job
-            if not fut.set_running_or_notify_cancel():
-                continue
-            with self._lock:
-                self._busy += 1
-            try:
-                fut.set_result(self.transcribe_sync(*args))
-            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting stream
-                fut.set_exception(exc)
-            finally:
-                with self._lock:
-                    self._busy -= 1
+    def _run_job(self, audio: np.ndarray, language: str | None, prompt: str | None, final: bool) -> Transcript:
+        return self.transcribe_sync(audio, language, prompt, final)
 
-    def transcribe_sync(
-        self, audio: np.ndarray, language: str | None = None, prompt: str | None = None, final: bool = True
-    ) -> Transcript:
-        """Decode 16 kHz float32 audio now, in the calling thread (the lazy generator is consumed here)."""
-        t0 = time.perf_counter()
-        lang = language or self.language
+    def _tokenizer(self, lang: str) -> Any:
+        tok = self._tokenizers.get(lang)
+        if tok is None:
+            from faster_whisper.tokenizer import Tokenizer
+
+            tok = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
+                            language=lang)
+            self._tokenizers[lang] = tok
+        return tok
+
+    def _prompt(self, tok: Any, lang: str, prompt: str | None) -> list[int]:
+        key = (lang, prompt or "")
+        ids = self._prompt_tokens.get(key)
+        if ids is None:
+            previous = tok.encode(" " + prompt.strip()) if prompt else []
+            ids = self.model.get_prompt(tok, previous, without_timestamps=True)
+            self._prompt_tokens[key] = ids
+        return ids
+
+    def _decode_window(
+        self, audio: np.ndarray, lang: str, prompt: str | None, final: bool, *, full: bool = False,
+        temperatures: tuple[float, ...] = (0.0,),
+    ) -> tuple[str, float, float]:
+        """One encoder pass over a trimmed (or the full 30 s) window, then greedy (partials) or beam
+        search (finals), with temperature fallback when given; returns (raw text, no-speech prob, avg logprob)."""
+        from faster_whisper.transcribe import (
+            get_compression_ratio,
+            get_ctranslate2_storage,
+            get_suppressed_tokens,
+        )
+
+        feats = self.model.feature_extractor(audio)
+        n = feats.shape[-1]
+        frames = FULL_WINDOW_FRAMES if full else min(
+            FULL_WINDOW_FRAMES, max(MIN_WINDOW_FRAMES, -(-(n + WINDOW_PAD_FRAMES) // 100) * 100))
+        window = np.zeros((1, feats.shape[0], frames), dtype=np.float32)
+        window[0, :, : min(n, frames)] = feats[:, :frames]
+        encoded = self.model.model.encode(get_ctranslate2_storage(window), to_cpu=False)
+        tok = self._tokenizer(lang)
+        prompt_ids = self._prompt(tok, lang, prompt)
+        max_new = int(12 * len(audio) / 16000) + 16  # ~4 characters a second is speech; more is a loop
+        suppress = get_suppressed_tokens(tok, [-1])
+        text, nsp, avg = "", 0.0, 0.0
+        for t in temperatures:
+            kw: dict[str, Any] = (
+                {"beam_size": self.beam_size if final else self.partial_beam_size, "patience": 1.0} if t == 0
+                else {"beam_size": 1, "sampling_topk": 0, "sampling_temperature": t}
+            )
+            r = self.model.model.generate(
+                encoded, [prompt_ids], max_length=min(448, len(prompt_ids) + max_new), return_scores=True,
+                return_no_speech_prob=True, suppress_blank=True, suppress_tokens=suppress, **kw,
+            )[0]
+            ids = r.sequences_ids[0]
+            text = tok.decode(ids).replace("\ufffd", "").strip()  # a cut multi-byte character
+            nsp = r.no_speech_prob
+            avg = r.scores[0] * len(ids) / (len(ids) + 1)
+            if nsp > 0.6 and avg < -1.0:
+                return "", nsp, avg  # silence: no fallback
+            if get_compression_ratio(text) <= 2.4 and avg >= -1.0 and len(ids) + len(prompt_ids) < 448:
+                break
+        if nsp > 0.6 and avg < -0.8:
+            return "", nsp, avg
+        return text, nsp, avg
+
+    def _decode_long(self, audio: np.ndarray, lang: str | None, prompt: str | None, final: bool) -> tuple[str, str, float, float]:
         segments, info = self.model.transcribe(
-            np.asarray(audio, dtype=np.float32),
-            language=lang,
-            beam_size=self.beam_size if final else self.partial_beam_size,
-            initial_prompt=prompt if prompt is not None else self.initial_prompt,
-            condition_on_previous_text=False,
-            without_timestamps=True,
-            vad_filter=False,
+            np.asarray(audio, dtype=np.float32), language=lang,
+            beam_size=self.beam_size if final else self.partial_beam_size, initial_prompt=prompt,
+            condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
             temperature=0.0 if not final else [0.0, 0.2, 0.4],
         )
         kept, nsp, lp = [], [], []
         for seg in segments:  # decoding happens while iterating: keep it in this thread
             nsp.append(seg.no_speech_prob)
             lp.append(seg.avg_logprob)
-            if seg.no_speech_prob > 0.6 and seg.avg_logprob < -0.8:
-                continue
-            if seg.compression_ratio > 2.6:
+            if (seg.no_speech_prob > 0.6 and seg.avg_logprob < -0.8) or seg.compression_ratio > 2.6:
                 continue
             kept.append(seg.text)
-        text = clean_transcript("".join(kept), lang or info.language)
+        return "".join(kept), lang or info.language, max(nsp, default=0.0), min(lp, default=0.0)
+
+    def transcribe_sync(
+        self, audio: np.ndarray, language: str | None = None, prompt: str | None = None, final: bool = True
+    ) -> Transcript:
+        """Decode 16 kHz float32 audio now, in the calling thread."""
+        t0 = time.perf_counter()
+        audio = np.asarray(audio, dtype=np.float32)
+        lang = language or self.language
         used_prompt = prompt if prompt is not None else self.initial_prompt
+        if not final and used_prompt:
+            used_prompt = short_prompt(used_prompt)  # interim text: the command words and first departments
+        if self.trim_window and lang and len(audio) / 16000.0 <= LONG_AUDIO_S:
+            raw, nsp, lp = self._decode_window(audio, lang, used_prompt, final)
+            if final and raw and lp < REDO_BELOW_LOGPROB:
+                again = self._decode_window(audio, lang, used_prompt, final, full=True, temperatures=(0.0, 0.2, 0.4))
+                if not again[0] or again[2] > lp:
+                    raw, nsp, lp = again
+            elif not final and lp < PARTIAL_MIN_LOGPROB:
+                raw = ""
+        elif lang and len(audio) / 16000.0 <= LONG_AUDIO_S:
+            raw, nsp, lp = self._decode_window(audio, lang, used_prompt, final, full=True,
+                                               temperatures=(0.0, 0.2, 0.4) if final else (0.0,))
+        else:
+            raw, lang, nsp, lp = self._decode_long(audio, lang, used_prompt, final)
+        text = clean_transcript(raw, lang)
         if final and used_prompt and is_prompt_echo(text, used_prompt):
             return self.transcribe_sync(audio, language, "", final)  # decode again without the prompt
-        return Transcript(
-            text=text,
-            language=lang or info.language,
-            audio_s=len(audio) / 16000.0,
-            decode_s=time.perf_counter() - t0,
-            no_speech_prob=max(nsp, default=0.0),
-            avg_logprob=min(lp, default=0.0),
-        )
+        return Transcript(text=text, language=lang or "zh", audio_s=len(audio) / 16000.0,
+                          decode_s=time.perf_counter() - t0, no_speech_prob=nsp, avg_logprob=lp)
 
     # ---- event-loop side -----------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self._busy > 0 or not self._jobs.empty()
+        return self.scheduler.busy
 
     @property
     def pending(self) -> int:
-        return self._jobs.qsize() + self._busy
+        return self.scheduler.pending
+
+    def submit(
+        self, audio: np.ndarray, *, priority: Priority, stream: Any = None, language: str | None = None,
+        prompt: str | None = None,
+    ) -> DecodeJob:
+        """Queue a decode on the shared scheduler; the job's ``future`` gives the ``Transcript``."""
+        return self.scheduler.submit(priority, stream, audio, language, prompt, priority is not Priority.PARTIAL)
 
     async def transcribe(
         self,
@@ -222,19 +308,21 @@ class Recognizer:
         final: bool = True,
         language: str | None = None,
         prompt: str | None = None,
+        stream: Any = None,
     ) -> Transcript:
-        """Decode in a worker thread. A partial raises ``RecognizerBusy`` instead of queueing."""
-        if not final and self.busy:
-            raise RecognizerBusy()
-        fut: Future[Transcript] = Future()
-        self._jobs.put((_FINAL if final else _PARTIAL, next(self._seq), (fut, (audio, language, prompt, final))))
-        return await asyncio.wrap_future(fut)
+        """Decode in a worker thread. A partial raises ``RecognizerBusy`` when it is refused or replaced."""
+        job = self.submit(audio, priority=Priority.FINAL if final else Priority.PARTIAL, stream=stream,
+                          language=language, prompt=prompt)
+        try:
+            return await asyncio.wrap_future(job.future)
+        except PartialDropped:
+            raise RecognizerBusy() from None
+        except asyncio.CancelledError:
+            self.scheduler.cancel(job)
+            raise
 
     def close(self) -> None:
-        for _ in self._threads:
-            self._jobs.put((9, next(self._seq), None))
-        for t in self._threads:
-            t.join(timeout=30)
+        self.scheduler.close()
 
 
 _shared: dict[str, Recognizer] = {}
@@ -246,11 +334,13 @@ def get_recognizer(settings: Settings, hospital: HospitalData | None = None) -> 
 
     ``settings.whisper_model_dir`` points at any CTranslate2 Whisper directory (e.g. a larger model on
     a GPU with ``PA_WHISPER_DEVICE=cuda``); unset, the packaged base model is assembled and used.
+    ``whisper_cpu_threads`` is the total thread budget, split over ``whisper_workers`` parallel decoders.
     """
     model_dir = settings.whisper_model_dir or assemble_packaged_model(settings.model_cache_dir)
     device = settings.whisper_device
     compute_type = settings.whisper_compute_type or ("int8" if device == "cpu" else "float16")
-    key = f"{model_dir}|{device}|{compute_type}"
+    workers = int(getattr(settings, "whisper_workers", 2))
+    key = f"{model_dir}|{device}|{compute_type}|{workers}"
     with _shared_lock:
         rec = _shared.get(key)
         if rec is None:
@@ -258,9 +348,11 @@ def get_recognizer(settings: Settings, hospital: HospitalData | None = None) -> 
                 model_dir,
                 device=device,
                 compute_type=compute_type,
-                cpu_threads=settings.whisper_cpu_threads,
+                cpu_threads=max(1, settings.whisper_cpu_threads // max(1, workers)),
+                workers=workers,
                 language=settings.asr_language or None,
                 initial_prompt=build_initial_prompt(hospital),
+                trim_window=getattr(settings, "whisper_trim_window", True),
             )
             _shared[key] = rec
         return rec
