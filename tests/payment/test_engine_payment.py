@@ -190,3 +190,46 @@ async def test_without_wechat_pay_it_says_so_plainly(tmp_path, clock, lang):
         assert await rows(services, PaymentOrder) == 0
     finally:
         await stop(services)
+
+
+async def test_the_patient_is_told_when_the_notification_pays_the_order(tmp_path, clock, fake, merchant_keys, platform_keys, apiv3_key):
+    """The whole app: chat over HTTP, WeChat Pay's notification POSTed to our endpoint, and the paid event
+    published on the conversation's topic (what the web socket and WeChat push forward to the patient)."""
+    import asyncio
+
+    import httpx
+
+    from assistant.app import create_app
+    from assistant.config import Settings
+    from assistant.session.bus import session_topic
+
+    settings = Settings(data_dir=tmp_path / "data", environment="test", llm_enabled=False,
+                        **_wechatpay_settings(tmp_path, fake, merchant_keys, platform_keys, apiv3_key))
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as http:
+            sid = None
+            for text in ("明天上午心内科还有号吗", "第二个", "给我自己挂", "张三", ADULT, "13900001111", "对", "好的"):
+                body = {"text": text, **({"session_id": sid} if sid else {})}
+                reply = (await http.post("/api/v1/chat", json=body)).json()
+                sid = reply["session_id"]
+            assert reply["payment"]["status"] == "created"
+            order_id = reply["payment"]["order_id"]
+            told: list[dict] = []
+
+            async def listen() -> None:
+                async for message in app.state.services.bus.subscribe(session_topic(sid)):
+                    if message.get("type") == "payment":
+                        told.append(message)
+                        return
+
+            listener = asyncio.create_task(listen())
+            await asyncio.sleep(0)
+            fake.pay(order_id)
+            headers, payload = fake.payment_notification(order_id)
+            r = await http.post("/api/v1/payments/wechatpay/notify", content=payload, headers=headers)
+            assert r.status_code == 200
+            await asyncio.wait_for(listener, 5)
+            assert told[0]["event"] == "paid" and told[0]["payment"]["order_id"] == order_id
+            assert told[0]["payment"]["status"] == "paid"
+        await app.state.services.payments.client.aclose()
