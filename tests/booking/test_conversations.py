@@ -196,8 +196,8 @@ async def test_full_session_and_second_appointment_same_day(services, db):
     # Fill every online slot of cardiology on Tuesday morning.
     from datetime import date
 
-    for s in await svc.available(dept_id="cardiology", dates=[date(2026, 11, 24)], session="AM"):
-        pid = make_id("19700101", f"{abs(hash(s.key)) % 900 + 100}")
+    for i, s in enumerate(await svc.available(dept_id="cardiology", dates=[date(2026, 11, 24)], session="AM")):
+        pid = make_id("19700101", f"{100 + i:03d}")  # one patient per slot (hash() is salted per run and collided)
         res = await svc.book(s.key, PatientInfo("某人" + s.key[-2:], pid, "13900009999"), owner=f"o-{s.key}")
         assert res.ok, res.reason
     loop = FormLoop(services, sender="s-full")
