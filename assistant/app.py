@@ -88,6 +88,7 @@ def build_engine(services: Services) -> Engine:
     manager = DialogueManager(
         nlu=nlu, actions=actions, safety=safety, report_detector=services.reports.looks_like_report,
         symptom_detector=mentions_condition,
+        faq_probe=_faq_probe(services),
         forms=forms, form_responses=responses, slots=slots,
     )
     return Engine(services, manager, guard=safety.guard)
@@ -181,6 +182,19 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(knowledge.router)
     app.include_router(web.router)
     return app
+
+
+def _faq_probe(services: Services) -> Callable[[str, str], Awaitable[object | None]]:
+    """A grounded extractive answer from the documents, or None (index not ready, or no answer)."""
+
+    async def probe(text: str, lang: str) -> object | None:
+        kb = services.kb
+        if kb is None or not kb.ready():
+            return None
+        answer = await kb.answer(text, lang, llm=None)
+        return None if answer.abstained else answer
+
+    return probe
 
 
 def _async(fn: Callable[[], object]) -> Callable[[], Awaitable[object]]:

@@ -139,6 +139,20 @@ class InProcessRunner(HttpRunner):
         await wait_ready(self.http)
 
 
+    def set_clock(self, iso: str | None) -> None:
+        from assistant.clock import TZ
+
+        if iso:
+            self.clock.set(datetime.fromisoformat(iso))
+        else:
+            self.clock.set(datetime.now(TZ))
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        if self._lifespan is not None:
+            await self._lifespan.__aexit__(None, None, None)
+
+
 async def wait_ready(http: httpx.AsyncClient, timeout: float = 900.0) -> None:
     """Wait until /readyz says every component (index, models) is usable; first start ingests."""
     import asyncio
@@ -152,16 +166,3 @@ async def wait_ready(http: httpx.AsyncClient, timeout: float = 900.0) -> None:
         last = r.text
         await asyncio.sleep(0.5)
     raise RuntimeError(f"the service did not become ready: {last[:300]}")
-
-    def set_clock(self, iso: str | None) -> None:
-        from assistant.clock import TZ
-
-        if iso:
-            self.clock.set(datetime.fromisoformat(iso))
-        else:
-            self.clock.set(datetime.now(TZ))
-
-    async def close(self) -> None:
-        await self.http.aclose()
-        if self._lifespan is not None:
-            await self._lifespan.__aexit__(None, None, None)

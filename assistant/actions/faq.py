@@ -35,8 +35,13 @@ class ActionFaq(Action):
         if kb is None:
             dispatcher.utter_message(text=UNAVAILABLE[lang], json_message={"intent": "faq", "citations": []})
             return []
-        llm = self.services.llm if getattr(self.services.settings, "llm_enabled", True) else None
-        answer = await kb.answer(question, lang, llm=llm)
+        answer = meta.get("faq_answer")  # already found (and verified) while routing
+        if answer is None:
+            if not kb.ready():
+                dispatcher.utter_message(text=UNAVAILABLE[lang], json_message={"intent": "faq", "citations": []})
+                return []
+            llm = self.services.llm if getattr(self.services.settings, "llm_enabled", True) else None
+            answer = await kb.answer(question, lang, llm=llm)
         if answer.abstained:
             dispatcher.utter_message(text=ABSTAIN_OFFER[lang], json_message={"intent": "faq", "citations": []})
             return []

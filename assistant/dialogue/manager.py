@@ -27,6 +27,7 @@ from assistant.events import (
     UserUttered,
     from_rasa,
 )
+from assistant.nlu.question import wants_information
 from assistant.session.state import TrackerState
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,9 @@ LOOP_INTENTS = {
     "action_report": "report",
     "action_faq": "faq",
 }
+# Slots whose answer is free text (a name): whatever the classifier thinks of it, it is the answer.
+FREE_TEXT_SLOTS = {"patient_name", "name", "person_name"}
+_BOOK_VERB = re.compile(r"挂|预约|约个?号|\bbook\b|appointment", re.I)
 MIN_CONFIDENCE = 0.45
 SWITCH_CONFIDENCE = 0.8
 _EXIT_LOOP = re.compile(r"^\s*(算了|不用了|不挂了|不约了|不看了|退出|取消吧|never ?mind|forget it|stop)\s*[。.!！]?\s*$", re.I)
@@ -84,6 +88,7 @@ class DialogueManager:
         safety: Safety,
         report_detector: Any = None,
         symptom_detector: Any = None,
+        faq_probe: Any = None,
         forms: dict[str, dict[str, Any]] | None = None,
         form_responses: dict[str, dict[str, str]] | None = None,
         slots: dict[str, Any] | None = None,
@@ -93,6 +98,7 @@ class DialogueManager:
         self.safety = safety
         self.report_detector = report_detector
         self.symptom_detector = symptom_detector
+        self.faq_probe = faq_probe
         self.forms = forms or {}
         self.form_responses = {**RESPONSES, **(form_responses or {})}
         self.domain: dict[str, Any] = {
@@ -118,6 +124,14 @@ class DialogueManager:
             intent, confidence = forced, 1.0
         elif self.report_detector is not None and intent != "report" and self.report_detector(text):
             intent, confidence = "report", max(confidence, 0.9)  # pasted lab values
+        elif (
+            intent != "booking"
+            and not state.active_loop
+            and any(e.get("entity") in ("department", "doctor") for e in entities)
+            and _BOOK_VERB.search(text)
+            and not wants_information(text)
+        ):
+            intent, confidence = "booking", max(confidence, 0.9)  # "想挂儿科", "挂李医生的号"
         elif self._sounds_medical(text, intent, confidence, state):
             intent, confidence = "triage", max(confidence, 0.6)  # a symptom the classifier was unsure of
         state.apply(UserUttered(text=text, intent=intent, confidence=confidence, entities=entities, lang=lang))
@@ -193,6 +207,8 @@ class DialogueManager:
         if intent in ("affirm", "choose") and state.slots.get("offer") in INTENT_ACTIONS:
             intent, confidence = state.slots["offer"], 1.0
             state.apply(SlotSet("offer", None))
+        if intent not in ("greeting", "human", "faq") and await self._answer_question_first(state, msg, intent, confidence, dispatcher, run):
+            return "faq"
         if intent not in CONTRACT_INTENTS or confidence < MIN_CONFIDENCE:
             await self._run("action_clarify", state, msg, dispatcher, run)
             return "out_of_scope"
@@ -201,6 +217,31 @@ class DialogueManager:
             return await self._route_booking(state, msg, dispatcher, run)
         await self._run(INTENT_ACTIONS[intent], state, msg, dispatcher, run, fallback_intent=intent)
         return intent
+
+    async def _answer_question_first(self, state, msg, intent, confidence, dispatcher, run) -> bool:  # type: ignore[no-untyped-def]
+        """A question *about* fees, booking rules, reports or a service is answered from the documents
+        (when they hold a grounded answer) before any skill starts acting; the skill is then offered.
+        A question nothing grounds, that no skill claims with confidence, gets the honest "I don't
+        know" with an offer of a person rather than a skill that would start acting on it."""
+        text = msg["text"]
+        if self.faq_probe is None or msg["metadata"].get("red_flags"):
+            return False
+        if intent == "report" and self.report_detector is not None and self.report_detector(text):
+            return False  # "白细胞12.5…这正常吗" asks about the patient's own values
+        if not wants_information(text):
+            return False
+        answer = await self.faq_probe(text, msg["metadata"]["lang"])
+        if answer is None:
+            symptomless_triage = intent == "triage" and not (self.symptom_detector and self.symptom_detector(text))
+            if intent not in ("booking", "payment", "report", "faq") and not symptomless_triage:
+                return False
+            await self._run("action_faq", state, msg, dispatcher, run)  # abstains, offers a person
+            return True
+        msg["metadata"]["faq_answer"] = answer
+        await self._run("action_faq", state, msg, dispatcher, run)
+        if intent in ("booking", "payment"):
+            state.apply(SlotSet("offer", intent))
+        return True
 
     async def _route_booking(self, state, msg, dispatcher, run) -> str:  # type: ignore[no-untyped-def]
         t = msg["text"]
@@ -233,8 +274,10 @@ class DialogueManager:
                 text="好的，已结束当前办理。还有什么可以帮您？" if lang == "zh" else "OK, I've stopped that. What else can I do for you?"
             )
             return loop_intent
+        waiting_for_free_text = state.slots.get("requested_slot") in FREE_TEXT_SLOTS or len(msg["text"].strip()) <= 3
         switching = (
-            intent in CONTRACT_INTENTS
+            not waiting_for_free_text
+            and intent in CONTRACT_INTENTS
             and intent != loop_intent
             and intent not in ("greeting",)
             and confidence >= SWITCH_CONFIDENCE

@@ -55,7 +55,7 @@ _INPUT_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?<![a-z])(?:stop (?:taking|my|the|using)|quit (?:my|taking)|come off|skip (?:my|a) (?:dose|medication|pills?)|"
         r"reduce my dose|cut back on my|do i (?:still )?need to take|can i stop)(?![a-z])")),
     ("dosage", re.compile(
-        r"(吃|服|用|喝|打|含|注射)(几|多少)(片|粒|颗|袋|支|毫克|克|毫升|单位|次|量)|一次(吃|用|服)?(几|多少)|剂量|用量|用法用量|"
+        r"(吃|服|用|喝|打|含|注射)(几|多少)(片|粒|颗|袋|支|毫克|克|毫升|单位|次|量)|一次(吃|用|服|喝|打|涂|滴)(几|多少)|剂量|用量|用法用量|"
         r"一天(吃|用|服)?几次|(吃|用)多少合适|多大剂量|多吃(一|几)(片|粒)|加量|吃双倍|"
         r"(?<![a-z])(?:how (?:much|many)[^?.!]{0,30}(?:take|give|mg|pills?|tablets?|doses?)|what dose|dosage|"
         r"how often should i take|maximum dose|double (?:the|my) dose)(?![a-z])")),
