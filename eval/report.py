@@ -122,7 +122,7 @@ def _html(report: dict[str, Any], figs: list[Figure], results: list[dict[str, An
         regress = delta is not None and ((delta < 0 and f.name not in ("over_triage",) and f.unit == "ratio") or (delta > 0 and f.name == "over_triage"))
         dtxt = "" if delta is None else (f"{delta:+.3f}" if f.unit == "ratio" else f"{delta:+.0f} ms")
         ci = "" if f.ci_low is None or f.unit != "ratio" else f"[{f.ci_low:.3f}, {f.ci_high:.3f}]"
-        status = {True: "✅ pass", False: "❌ FAIL", None: "—"}[f.passed]
+        status = {True: "pass", False: "<b style='color:#c62828'>FAIL</b>", None: "—"}[f.passed]
         thr = "" if not f.threshold else ", ".join(f"{k} {v}" for k, v in f.threshold.items())
         rows.append(
             f"<tr class='{'fail' if f.passed is False else ''}'><td>{e(f.name)}</td><td>{_fmt(f)}</td><td>{f.n}</td>"

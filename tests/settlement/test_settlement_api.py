@@ -10,7 +10,12 @@ import yaml
 
 from assistant.services.settlement import BREAKDOWN_FIELDS
 
-HAND_CASES = yaml.safe_load((Path(__file__).parent / "hand_cases.yaml").read_text(encoding="utf-8"))["cases"]
+# The hand-worked cases are an evaluation suite too (the release gate runs them through the harness).
+_SUITE = Path(__file__).resolve().parents[2] / "eval" / "suites" / "settlement_hand.yaml"
+HAND_CASES = [
+    {"id": c["id"], "request": c["request"]["json"], "expected": c["expect_json"]}
+    for c in yaml.safe_load(_SUITE.read_text(encoding="utf-8"))["cases"]
+]
 
 
 def _examples(hospital):
