@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -42,6 +43,7 @@ class VoiceSocket:
         self.stream: SpeechStream | None = None
         self.pump: asyncio.Task[None] | None = None
         self.speech: asyncio.Task[None] | None = None
+        self.playing_until = 0.0  # when the client finishes playing the speech sent so far (monotonic)
         self._send_lock = asyncio.Lock()
 
     async def send(self, obj: dict[str, Any]) -> None:
@@ -83,7 +85,7 @@ class VoiceSocket:
         if pump is not None:
             try:
                 await asyncio.wait_for(pump, timeout=60)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("voice stream did not finish in time; closing it")
                 await stream.aclose()
         await self.send({"type": "stopped"})
@@ -119,18 +121,26 @@ class VoiceSocket:
         speaker = await self.runtime.speaker()
         options = self.runtime.voice_options(phone=False, sample_rate=self.tts_rate)
         await self.send({"type": "speech_start", "sample_rate": options.sample_rate, "encoding": "pcm_s16le"})
+        self.playing_until = time.monotonic()
         async for pcm in speaker.synthesize_stream(text, options):
             await self.send_bytes(pcm)
+            # the client plays in real time: it is still speaking after the last frame was sent
+            self.playing_until = max(self.playing_until, time.monotonic()) + len(pcm) / (2 * options.sample_rate)
         await self.send({"type": "speech_end"})
 
     async def barge_in(self, notify: bool = True) -> None:
+        """Stop the assistant's voice: the synthesis if it still runs, and (``barge_in``) the client's
+        playback if it still has audio to play (sending runs ahead of real-time playback)."""
         task, self.speech = self.speech, None
+        still_playing = time.monotonic() < self.playing_until
+        self.playing_until = 0.0
         if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
-            if notify:
-                await self.send({"type": "barge_in"})
+            still_playing = True
+        if still_playing and notify:
+            await self.send({"type": "barge_in"})
 
     async def close(self) -> None:
         for task in (self.speech, self.pump):
