@@ -74,6 +74,10 @@ class DecodeScheduler:
                 return job
             if job.priority is Priority.PARTIAL:
                 self._last_request[stream] = job.submitted
+                if len(self._last_request) > 64:  # streams that ended without ``forget``
+                    for s in [s for s, t in self._last_request.items() if job.submitted - t > 60]:
+                        self._last_request.pop(s, None)
+                        self._last_partial.pop(s, None)
                 if any(j.stream == stream and j.priority is Priority.PARTIAL for j in self._running):
                     _drop(job)  # at most one partial in flight per stream
                     self.stats["partials_dropped"] += 1

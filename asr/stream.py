@@ -367,5 +367,6 @@ class SpeechStream:
                     self._emit(SpeechEvent(SpeechEventType.FINAL, utt, tr.text, at, voice_end_s=voice_end,
                                            endpoint_wall=endpoint_wall, decode_s=tr.decode_s))
         finally:
+            self.recognizer.scheduler.forget(self)  # all finals are out: drop its bookkeeping
             if not self._closed:
                 self._out.put_nowait(None)

@@ -168,6 +168,7 @@ class Recognizer:
         self.trim_window = trim_window
         self._tokenizers: dict[str, Any] = {}
         self._prompt_tokens: dict[tuple[str, str], list[int]] = {}
+        self._suppress: dict[str, list[int]] = {}
         self.scheduler = DecodeScheduler(self._run_job, workers=workers, name="whisper")
         log.info("whisper model loaded", extra={"dir": str(model_dir), "load_s": round(self.load_s, 2),
                                                  "workers": workers, "cpu_threads": cpu_threads})
@@ -217,7 +218,9 @@ class Recognizer:
         tok = self._tokenizer(lang)
         prompt_ids = self._prompt(tok, lang, prompt)
         max_new = int(12 * len(audio) / 16000) + 16  # ~4 characters a second is speech; more is a loop
-        suppress = get_suppressed_tokens(tok, [-1])
+        suppress = self._suppress.get(lang)
+        if suppress is None:
+            suppress = self._suppress[lang] = get_suppressed_tokens(tok, [-1])
         text, nsp, avg = "", 0.0, 0.0
         for t in temperatures:
             kw: dict[str, Any] = (
