@@ -48,6 +48,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     async def main() -> None:
         services = await build_services(settings)
         engine = build_engine(services)
+        print("正在加载医院资料… (loading the hospital's documents)", flush=True)
+        await services.kb.ensure_loaded()
         session_id = None
         print("小滨 · 滨江示例人民医院智能助手。输入问题，空行或 Ctrl-D 退出。 (Type in Chinese or English; empty line quits.)")
         while True:
@@ -83,7 +85,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from rag.cli import ingest_main
 
-    return ingest_main([Path(p) for p in args.paths], _settings(args))
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    report = ingest_main([Path(p) for p in args.paths], _settings(args))
+    return 1 if report.skipped and not report.documents else 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

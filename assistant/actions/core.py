@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -22,12 +23,21 @@ class _Core(Action):
         self.services = services
 
 
+_THANKS_OR_BYE = re.compile(r"谢谢|多谢|感谢|辛苦了|再见|拜拜|没事了|好的知道了|\bthanks?\b|thank you|\bbye\b|goodbye|that's all", re.I)
+
+
 class ActionGreeting(_Core):
     def name(self) -> str:
         return "action_greeting"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=text("utter_greet", lang_of(tracker)), json_message={"intent": "greeting"})
+        lang = lang_of(tracker)
+        said = tracker.latest_message.get("text") or ""
+        if _THANKS_OR_BYE.search(said) and len(tracker.events) > 2:
+            # thanks or goodbye mid-conversation: a short, warm close, not the whole menu again
+            dispatcher.utter_message(text=text("utter_welcome", lang), json_message={"intent": "greeting"})
+            return []
+        dispatcher.utter_message(text=text("utter_greet", lang), json_message={"intent": "greeting"})
         return []
 
 

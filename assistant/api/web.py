@@ -141,8 +141,16 @@ def _page_config(hospital_dir: str) -> dict[str, Any]:
             for d in h.departments.values()
         },
         "doctors": {d.doctor_id: {"name": d.name, "title": d.title} for d in h.doctors.values()},
+        "red_flags": _red_flag_names(),
         "emergency_phone": "120",
     }
+
+
+def _red_flag_names() -> dict[str, dict[str, str]]:
+    """Red-flag rule ids (the contract's triage.red_flags) with the names a patient reads."""
+    from assistant.safety.redflags import rule_table
+
+    return {r.id: {"zh": r.name_zh, "en": r.name_en} for r in rule_table().rules}
 
 
 @router.get("/api/v1/web/config", tags=["web"])

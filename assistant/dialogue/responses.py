@@ -7,6 +7,10 @@ RESPONSES: dict[str, dict[str, str]] = {
         "zh": "您好，我是滨江示例人民医院的智能助手小滨。我可以帮您：1. 按症状推荐科室（智能导诊）；2. 预约挂号；3. 解读检查报告；4. 医保报销和缴费；5. 解答就医问题。请直接告诉我您需要什么。如需人工服务，请说“转人工”。",
         "en": "Hello, I'm Xiaobin, the assistant of Binjiang Demo People's Hospital. I can help you: 1. find the right department for your symptoms; 2. book an appointment; 3. read a lab report; 4. estimate insurance and pay; 5. answer questions about the hospital. Just tell me what you need. Say \"human\" at any time to talk to a person.",
     },
+    "utter_welcome": {
+        "zh": "不客气。祝您早日康复！还有需要随时找我；情况紧急请拨打120。",
+        "en": "You're welcome. I hope you feel better soon. I'm here if you need anything else; in an emergency call 120.",
+    },
     "utter_handoff": {
         "zh": "好的，已为您转接人工服务，工作人员会在这里回复您，通常需要{wait}分钟左右，请不要关闭对话。如果情况紧急，请立即拨打120或前往急诊科（本部4号楼，东门进入）。",
         "en": "Sure. I've passed your conversation to our staff; someone will reply here, usually within about {wait} minutes. Please keep this chat open. If it is urgent, call 120 now or go to the Emergency Department (main campus, Building 4, east gate).",

@@ -99,7 +99,7 @@ function triageBlock(triage, ctx) {
     box.append(el("div", { class: "kv" }, el("span", { class: "k", text: t(lang, "department") }), el("span", { class: "v", text: deptName(triage.department, ctx) })));
   }
   if (Array.isArray(triage.red_flags) && triage.red_flags.length) {
-    box.append(el("div", { class: "kv" }, el("span", { class: "k", text: t(lang, "red_flags") }), el("span", { class: "v", text: triage.red_flags.join("、") })));
+    box.append(el("div", { class: "kv" }, el("span", { class: "k", text: t(lang, "red_flags") }), el("span", { class: "v", text: triage.red_flags.map((id) => ctx.config?.red_flags?.[id]?.[lang] || id).join(lang === "en" ? ", " : "、") })));
   }
   return box;
 }
@@ -192,12 +192,19 @@ function reportCard(report, ctx) {
 
 function citationsBlock(citations, ctx) {
   const lang = ctx.lang;
+  // One entry per document, with every quoted passage from it under the title.
+  const byDoc = new Map();
+  for (const c of citations) {
+    const key = c.doc_id || c.title || "";
+    if (!byDoc.has(key)) byDoc.set(key, { title: c.title || c.doc_id || "", snippets: [] });
+    if (c.snippet && !byDoc.get(key).snippets.includes(c.snippet)) byDoc.get(key).snippets.push(c.snippet);
+  }
   return el("section", { class: "citations", "aria-label": t(lang, "sources") },
     el("h3", { text: t(lang, "sources") }),
-    el("ol", {}, citations.map((c) => el("li", {},
+    el("ol", {}, [...byDoc.values()].map((d) => el("li", {},
       el("details", {},
-        el("summary", { title: t(lang, "show_snippet") }, c.title || c.doc_id || ""),
-        el("p", { class: "snippet", text: c.snippet || "" }),
+        el("summary", { title: t(lang, "show_snippet") }, d.title),
+        ...d.snippets.map((snip) => el("p", { class: "snippet", text: snip })),
       ),
     ))),
   );
