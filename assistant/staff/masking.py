@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.safety.pii import ID_LIKE_RE, LANDLINE_RE, MOBILE_RE, mask_id_number, mask_phone
 
@@ -19,6 +20,18 @@ class MaskedNumber:
     kind: str  # id_number | mobile | landline
     masked: str
     value: str
+
+
+@lru_cache(maxsize=1)
+def public_numbers() -> frozenset[str]:
+    """Phone numbers the hospital publishes in its own documents (switchboard, hotlines)."""
+    from assistant.config import get_settings
+
+    docs = get_settings().hospital_dir / "docs"
+    found: set[str] = set()
+    for path in docs.glob("*.md") if docs.is_dir() else []:
+        found.update(m.group(1) for m in LANDLINE_RE.finditer(path.read_text(encoding="utf-8")))
+    return frozenset(found)
 
 
 def _mask_landline(value: str) -> str:
@@ -45,7 +58,10 @@ def find_numbers(text: str, seq: int) -> tuple[str, list[MaskedNumber]]:
             v = m.group(1)
             spans.append((m.start(1), m.end(1), "mobile", v, mask_phone(v)))
             taken.append((m.start(1), m.end(1)))
+    public = public_numbers()
     for m in LANDLINE_RE.finditer(text):
+        if m.group(1) in public:
+            continue  # the hospital's own published numbers are not patient data
         if free(m.start(1), m.end(1)):
             v = m.group(1)
             spans.append((m.start(1), m.end(1), "landline", v, _mask_landline(v)))
