@@ -137,7 +137,7 @@ async def main() -> None:
     ap.add_argument("--levels", default="1,2,4,6")
     ap.add_argument("--json", default=None)
     ap.add_argument("--workers", type=int, default=2, help="parallel decoders (CTranslate2 replicas)")
-    ap.add_argument("--threads", type=int, default=0, help="threads per decoder (default 2 // workers)")
+    ap.add_argument("--threads", type=int, default=2, help="threads per decoder")
     ap.add_argument("--full-window", action="store_true", help="encode Whisper's padded 30 s window")
     ap.add_argument("--endpoint-ms", type=int, default=600)
     args = ap.parse_args()
@@ -147,7 +147,7 @@ async def main() -> None:
     prompt = build_initial_prompt(hospital)
     model_dir = settings.whisper_model_dir or assemble_packaged_model(Path(tempfile.gettempdir()) / "pa-bench-models")
     rec = Recognizer(model_dir, initial_prompt=prompt, workers=args.workers,
-                     cpu_threads=args.threads or max(1, 2 // args.workers), trim_window=not args.full_window)
+                     cpu_threads=args.threads, trim_window=not args.full_window)
     fixtures = load_fixtures()
 
     # Batch: real-time factor and CER (beam 5, the final decode)
