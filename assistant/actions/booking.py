@@ -92,14 +92,17 @@ REL_ZH = {"self": "本人", "mother": "母亲", "father": "父亲", "child": "�
           "grandchild": "孙子女", "sibling": "兄弟姐妹", "relative": "亲属", "other": "家人"}
 REL_EN = {"self": "yourself", "mother": "your mother", "father": "your father", "child": "your child", "spouse": "your spouse",
           "grandparent": "your grandparent", "grandchild": "your grandchild", "sibling": "your sibling", "relative": "your relative", "other": "a family member"}
-_REL_WORDS = [
-    (re.compile(r"自己|本人|^我$|给我|myself|\bme\b|for me", re.I), "self"),
+_REL_WORDS = [  # family first: 给我妈 names the mother, not the caller
     (re.compile(r"妈|母亲|mother|mom|mum", re.I), "mother"),
     (re.compile(r"爸|父亲|father|dad", re.I), "father"),
     (re.compile(r"孩子|儿子|女儿|小孩|宝宝|child|son|daughter|kid", re.I), "child"),
     (re.compile(r"老婆|老公|爱人|妻子|丈夫|wife|husband|spouse", re.I), "spouse"),
     (re.compile(r"爷爷|奶奶|外公|外婆|姥姥|姥爷|grand(ma|pa|mother|father)", re.I), "grandparent"),
+    (re.compile(r"自己|本人|^我$|给我|myself|\bme\b|for me", re.I), "self"),
 ]
+# Common surnames: a bare 2-4 character answer starting with one is taken as a name (张伟 → the patient's name).
+_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝")
+_NAMED = re.compile(r"(?:我叫|我的名字(?:是|叫)|名字(?:是|叫)|姓名[:：]?|my name is|i am|i'm)\s*([\u4e00-\u9fa5·]{2,6}|[A-Za-z][A-Za-z .'-]{1,40}?)(?=$|[，,。.!！\s]|身份证|手机|电话)", re.I)
 _ANY_DOCTOR = re.compile(r"随便|都行|都可以|哪个都|任意|无所谓|最早|any(one| doctor)?\b|doesn'?t matter|earliest", re.I)
 # A doctor named by surname and title that the NLU did not find in the hospital (换成张医生, Dr Zhang).
 _DOCTOR_MENTION = re.compile(
@@ -549,6 +552,10 @@ class ValidateBookingForm(FormValidationAction):
             chosen = pick(tracker.get_slot("booking_date_offers"), choice_of(tracker))
             if chosen:
                 return {"date": chosen}
+            text = tracker.latest_message.get("text") or ""
+            offers = tracker.get_slot("booking_date_offers")
+            if offers and _ANY_DOCTOR.search(text) and not re.search(r"医生|大夫|doctor", text, re.I):
+                return {"date": offers[0]}  # 哪天都行 / 最早的: the earliest day offered
         return {}
 
     async def extract_session(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
@@ -572,6 +579,12 @@ class ValidateBookingForm(FormValidationAction):
             chosen = pick(offers, n)
             if chosen:
                 return {"slot": chosen}
+        if offers and n is None and self._requested(tracker) == "slot" and _ANY_DOCTOR.search(tracker.latest_message.get("text") or ""):
+            first, _ = await self.svc.check_slot(offers[0], channel_of(tracker))  # 随便哪个医生都行: the earliest offered
+            if first is not None:
+                lang = lang_of(tracker)
+                dispatcher.utter_message(text=t(lang, f"好的，为您选最早的号：{self.tx.slot_line(first, lang)}。", f"OK, the earliest one: {self.tx.slot_line(first, lang)}."))
+            return {"slot": offers[0]}
         tm = entity(tracker, "time")
         d, session = tracker.get_slot("date"), tracker.get_slot("session")
         if tm and d and session and tracker.get_slot("department"):
@@ -616,7 +629,32 @@ class ValidateBookingForm(FormValidationAction):
         for rx, rel in _REL_WORDS:
             if rx.search(text):
                 return {"patient_relationship": rel}
-        return {}
+        # Asked "for yourself or a family member?": a yes, or the patient's own name, ID number or phone
+        # given here, means the caller is the patient (a relative would have been named).
+        if intent_of(tracker) == "affirm":
+            return {"patient_relationship": "self"}
+        out: dict[str, Any] = {}
+        name = self._name_in(tracker)
+        if name:
+            out["patient_name"] = name
+        if name or entity(tracker, "id_number") or entity(tracker, "id_number_invalid") or entity(tracker, "phone") or entity(tracker, "phone_invalid"):
+            out["patient_relationship"] = "self"
+        return out
+
+    @staticmethod
+    def _name_in(tracker: Tracker) -> str | None:
+        """A name in the answer: the NLU's person_name, 我叫张伟, or a bare 张伟 with a common surname."""
+        value = entity(tracker, "person_name")
+        if value:
+            return str(value).strip()
+        text = (tracker.latest_message.get("text") or "").strip()
+        m = _NAMED.search(text)
+        if m:
+            return m.group(1).strip()
+        bare = re.fullmatch(r"([\u4e00-\u9fa5]{2,4})[。.!！]?", text)
+        if bare and bare.group(1)[0] in _SURNAMES and not _NOT_A_NAME.search(bare.group(1)[1:]):
+            return bare.group(1)
+        return None
 
     async def extract_patient_name(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
         value = entity(tracker, "person_name")
@@ -741,6 +779,10 @@ class ValidateBookingForm(FormValidationAction):
             current = tracker.get_slot("session")
             if current and current not in sessions:
                 out["session"] = None
+                who = self.tx.doctor(doctor, lang) if doctor and doctor != "any" else self.tx.dept(dept_id, lang)
+                have = ("、" if lang == "zh" else ", ").join(session_name(x, lang) for x in sessions)
+                dispatcher.utter_message(text=t(lang, f"{who}{fmt_date(d, lang)}{session_name(current, lang)}不出诊，这一天有：{have}。",
+                                                f"{who} has no {session_name(current, lang)} clinic on {fmt_date(d, lang)}; that day has: {have}."))
             if len(sessions) == 1 and (current is None or current not in sessions) and entity(tracker, "session") is None:
                 out["session"] = sessions[0]
         return out
@@ -946,7 +988,11 @@ class ActionAskDate(_Ask):
 
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> list[dict[str, Any]]:
         dept_id, doctor = tracker.get_slot("department"), tracker.get_slot("doctor")
-        slots = await self.svc.available(dept_id=dept_id, doctor_id=doctor, channel=channel_of(tracker))
+        session = tracker.get_slot("session")  # 下午 said before the day: list days with afternoon slots
+        slots = await self.svc.available(dept_id=dept_id, doctor_id=doctor, session=session, channel=channel_of(tracker)) if session else []
+        if not slots:
+            session = None
+            slots = await self.svc.available(dept_id=dept_id, doctor_id=doctor, channel=channel_of(tracker))
         days: list[date] = []
         for s in slots:
             if s.ref.date not in days:
@@ -958,9 +1004,11 @@ class ActionAskDate(_Ask):
             dispatcher.utter_message(text=t(lang, f"{who}近7天的线上号源已经约满。", f"{who} is fully booked online for the next 7 days. ") + _alt_block(self.tx, [], lang)[0])
             return [SlotSet(s, None) for s in FORM_SLOTS + HIDDEN_SLOTS] + [ActiveLoop(None)]
         lines = [fmt_date(d, lang) for d in days]
+        sz = session_name(session, "zh") if session else ""
+        se = f" {session_name(session, 'en')}" if session else ""
         dispatcher.utter_message(
-            text=t(lang, f"您想哪天就诊？可以预约{fmt_date(dates[0], lang)}到{fmt_date(dates[-1], lang)}的号。{who}最近有号的日子：\n",
-                   f"Which day would you like? You can book from {fmt_date(dates[0], lang)} to {fmt_date(dates[-1], lang)}. {who} has free slots on:\n")
+            text=t(lang, f"您想哪天就诊？可以预约{fmt_date(dates[0], lang)}到{fmt_date(dates[-1], lang)}的号。{who}最近有{sz}号的日子：\n",
+                   f"Which day would you like? You can book from {fmt_date(dates[0], lang)} to {fmt_date(dates[-1], lang)}. {who} has free{se} slots on:\n")
             + self.tx.numbered(lines, lang),
             json_message={"choices": [{"n": i, "label": line, "value": d.isoformat()} for i, (d, line) in enumerate(zip(days, lines, strict=True), 1)]},
         )
