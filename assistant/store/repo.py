@@ -157,8 +157,31 @@ async def record_turn(
         conv.lang = lang
         conv.updated_at = utcnow()
         if escalation is not None:
-            escalation_id = new_escalation_id()
             priority = int(escalation.get("priority", 3))
+            open_one = await s.scalar(
+                select(Escalation)
+                .where(Escalation.conversation_id == session_id, Escalation.status != "closed")
+                .order_by(Escalation.created_at.desc())
+                .limit(1)
+            )
+            if open_one is not None:
+                # One queue item per conversation: a further reason raises its priority, not a new item.
+                escalation_id = open_one.id
+                reason = str(escalation.get("reason", "patient_request"))
+                details = dict(open_one.details or {})
+                details["further_reasons"] = [*details.get("further_reasons", []), reason]
+                open_one.details = details
+                if priority < open_one.priority:
+                    open_one.priority = priority
+                    open_one.target_at = open_one.created_at + timedelta(minutes=TARGET_MINUTES.get(priority, 30))
+                    open_one.reason = reason
+                    if escalation.get("summary"):
+                        open_one.summary = str(escalation["summary"])
+                audit(s, actor=f"patient:{session_id}", action="escalation_updated", target_type="escalation",
+                      target_id=escalation_id, reason=reason)
+                await s.commit()
+                return escalation_id
+            escalation_id = new_escalation_id()
             now = utcnow()
             s.add(
                 Escalation(

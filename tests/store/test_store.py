@@ -90,3 +90,21 @@ async def test_turn_sequence_is_unique_per_conversation(db):
         s.add(Turn(conversation_id=sid, seq=1, role="patient", text="b"))
         with pytest.raises(IntegrityError):
             await s.commit()
+
+
+async def test_a_conversation_has_one_open_escalation_raised_by_later_reasons(db):
+    sid = repo.new_session_id()
+    await repo.create_conversation(db, sid, channel="web", lang="zh")
+    first = await repo.record_turn(
+        db, sid, patient_text="转人工", patient_intent="human", reply_text="好的", reply_data={}, state={}, lang="zh",
+        escalation={"reason": "patient_request", "priority": 3, "summary": "要人工"},
+    )
+    second = await repo.record_turn(
+        db, sid, patient_text="胸口剧痛出冷汗", patient_intent="triage", reply_text="请拨打120", reply_data={}, state={},
+        lang="zh", escalation={"reason": "red_flag", "priority": 1, "summary": "胸痛"},
+    )
+    assert second == first
+    [esc] = await repo.list_escalations(db)
+    assert (esc.priority, esc.reason, esc.summary) == (1, "red_flag", "胸痛")
+    assert esc.details["further_reasons"] == ["red_flag"]
+    assert (esc.target_at - esc.created_at).total_seconds() == 120
