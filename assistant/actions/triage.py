@@ -30,15 +30,31 @@ _NOTES_BY_RULE = {
     "severe_burn": ("trauma",),
 }
 _LEVEL_TEXT = {
-    "urgent": ("分级:今天就诊(urgent)。", "Level: be seen today (urgent)."),
+    "urgent": ("分级:今天就诊(urgent)。请今天就到医院就诊,不要等到明天;如果症状加重,请立即到急诊或拨打120。",
+               "Level: be seen today (urgent). Please come in today rather than waiting; if it gets worse, go to the emergency department or call 120."),
     "routine": ("分级:门诊预约(routine)。", "Level: book an outpatient appointment (routine)."),
     "self_care": ("分级:居家观察护理(self_care)。", "Level: home care (self_care)."),
 }
 
 
+def level_notice(outcome: TriageOutcome, lang: str) -> str:
+    """The sentence that states a decided level (urgent: be seen today), for any skill that reports a triage level."""
+    if outcome.level is None:
+        return ""
+    if outcome.level == "emergency":
+        return ("This may be an emergency: call 120 or go to the emergency department now." if lang == "en"
+                else "这可能是紧急情况,请立即拨打120或到急诊。")
+    return _LEVEL_TEXT[outcome.level][1 if lang == "en" else 0]
+
+
 def _lang(tracker: Tracker) -> str:
     meta = tracker.latest_message.get("metadata") or {}
     return "en" if meta.get("lang") == "en" else "zh"
+
+
+def _is_child(state: dict[str, Any]) -> bool:
+    age = state.get("age_years")
+    return age < 14 if age is not None else state.get("subject") == "child"
 
 
 def emergency_message(outcome: TriageOutcome, services: Services, lang: str, text: str) -> tuple[str, dict[str, Any]]:
@@ -53,6 +69,8 @@ def emergency_message(outcome: TriageOutcome, services: Services, lang: str, tex
         topics.append("obstetric")
     else:
         topics.append("location")
+    if _is_child(outcome.state) and "pediatric" not in topics:
+        topics.append("pediatric")  # a child goes to the pediatric emergency
     for h in outcome.hits:
         for topic in _NOTES_BY_RULE.get(h.rule_id, ()):
             if topic not in topics:
@@ -62,7 +80,8 @@ def emergency_message(outcome: TriageOutcome, services: Services, lang: str, tex
     for topic in topics:
         fact = sources.emergency_fact(hospital, topic, lang)
         if fact is not None:
-            facts.append(fact.text)
+            if fact.text not in facts:  # two topics can cite the same sentence: say it once
+                facts.append(fact.text)
             if fact.citation not in citations:
                 citations.append(fact.citation)
     if en:

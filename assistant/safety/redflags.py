@@ -195,6 +195,8 @@ class _Facts:
             return self.duration_h is not None and self.duration_h * 60 >= value
         if key == "duration_h_lt":
             return self.duration_h is not None and self.duration_h < value
+        if key == "recent_h":  # new: no duration given, or shorter than this
+            return self.duration_h is None or self.duration_h < value
         if key == "sex":
             return self.sex == value
         raise ValueError(f"unknown condition {key}")

@@ -23,7 +23,8 @@ def tricky_results(hospital):
 def test_suite_sizes(triage_results, tricky_results):
     emergencies = [r for r in triage_results if r.expected_level == "emergency"]
     assert len(triage_results) >= 200
-    assert 0.2 <= len(emergencies) / len(triage_results) <= 0.35
+    # the reviewer's under-triage findings (2026-11) added mostly emergencies; contrast cases keep the balance
+    assert 0.2 <= len(emergencies) / len(triage_results) <= 0.4
     assert len(tricky_results) >= 60
 
 

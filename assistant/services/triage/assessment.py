@@ -34,11 +34,11 @@ QUESTIONS: dict[str, tuple[str, str]] = {
 
 # Concepts that are mild on their own and fit home care.
 SELF_CARE_OK = {"cold", "cough", "runny_nose", "sore_throat", "fatigue", "headache", "nausea_vomiting", "diarrhea",
-                "insect_bite", "bee_sting", "abrasion", "sprain", "constipation", "eyelid_twitch", "leg_cramp",
+                "insect_bite", "bee_sting", "abrasion", "sprain", "constipation", "eyelid_twitch", "leg_cramp", "cramp_or_seizure",
                 "motion_sickness", "nosebleed", "bloating", "skin", "dizziness", "allergy"}
 BUMP_ON_SEVERE = {"headache", "abdominal_pain", "lower_abdominal_pain", "back_pain", "joint_pain", "dental", "ear_sx", "eye_sx",
                   "dyspnea", "dizziness", "nausea_vomiting", "diarrhea", "neck_shoulder", "sore_throat", "hematuria", "urinary_sx"}
-_NO_DURATION = {"growth", "feeding", "insect_bite", "abrasion", "bee_sting", "motion_sickness", "leg_cramp", "eyelid_twitch", "sprain", "fall"}
+_NO_DURATION = {"growth", "feeding", "insect_bite", "abrasion", "bee_sting", "motion_sickness", "leg_cramp", "cramp_or_seizure", "eyelid_twitch", "sprain", "fall"}
 _REQUEST_RE = re.compile(r"想(要)?(配|看|咨询|调理|调整|做|约|挂|开|复查|查|治疗|预约|备孕|问问|了解)|需要(看|挂)|复查|随访|复诊|开药|配药|体检|"
                          r"(?<![a-z])(?:want to|would like to|wants to|need to book|book|follow-up|follow up|check-up|checkup|rehab)(?![a-z])")
 _DANGER_TOPICS = {"chest_pain", "fever", "headache", "abdominal_pain", "lower_abdominal_pain", "nausea_vomiting", "diarrhea", "dizziness"}
@@ -278,6 +278,7 @@ _CARE = {
     "constipation": ("多喝水、多吃蔬菜水果,适当活动", "drink more water, eat vegetables and fruit, stay active"),
     "eyelid_twitch": ("注意休息,减少看屏幕的时间", "rest and cut down screen time"),
     "leg_cramp": ("轻轻拉伸小腿,注意保暖", "gently stretch the calf and keep warm"),
+    "cramp_or_seizure": ("轻轻拉伸抽筋的肌肉,注意保暖;如果是全身抽动或叫不醒,请立即拨打120", "gently stretch the cramped muscle and keep warm; if the whole body jerks or the person cannot be woken, call 120"),
     "motion_sickness": ("乘车时看远处,保持通风", "look at the horizon and keep fresh air flowing"),
     "fever": ("多休息、多喝水,穿着不要过厚,定时测体温", "rest, drink plenty, do not over-dress and check the temperature regularly"),
     "nosebleed": ("身体前倾,捏住鼻翼两侧压迫10分钟", "lean forward and pinch the soft part of the nose for 10 minutes"),

@@ -57,7 +57,7 @@ _FOLLOWUP_RE = re.compile(r"复查|随访|开药|配药|续方|复诊|康复|拿
 # ---- severity ----------------------------------------------------------------------------------
 _MILD_RE = re.compile(r"有点|有些|一点|轻微|稍微|稍有|偶尔|一点点|不太|不严重|还好|还行|隐隐|不是很|不怎么|(?<![a-z])(?:a bit|a little|slight|slightly|mild|mildly|minor|occasional|occasionally|sometimes)(?![a-z])")
 _SEVERE_RE = re.compile(
-    r"很(?:疼|痛|难受|厉害|严重|闷|晕|痒|多|重)|非常|特别|十分|剧烈|剧痛|厉害|严重|受不了|要命|得不行|打滚|直不起腰|撕裂|刀割|压榨|炸裂|最疼|难以忍受|大口|大量|一大口|一大片|满地|"
+    r"很(?:疼|痛|难受|厉害|严重|闷|晕|痒|多|重)|非常|特别|十分|剧烈|剧痛|厉害|严重|受不了|要命|得不行|打滚|直不起腰|撕裂|刀割|压榨|炸裂|最疼|难以忍受|疼死|痛死|疼得要死|痛得要死|大口|大量|一大口|一大片|满地|"
     r"(?<![a-z])(?:severe|severely|terrible|excruciating|unbearable|really bad|very bad|worst|crushing|tearing|intense|agonizing|a lot of|heavily|so much)(?![a-z])"
 )
 
@@ -70,6 +70,13 @@ _SUBJECTS = [
 ]
 _FEMALE_RE = re.compile(r"女性|女士|女的|我是女|女,|女，|妈妈|我妈|母亲|老婆|妻子|媳妇|女儿|闺女|奶奶|外婆|姥姥|孙女|姐姐|妹妹|阿姨|婆婆|岳母|孕|月经|例假|白带|阴道|大姨妈|(?<![a-z])(?:woman|female|my wife|mother|my mom|my mum|daughter|girl|she|her|pregnant|grandma|period)(?![a-z])")
 _MALE_RE = re.compile(r"男性|男士|男的|我是男|男,|男，|爸爸|我爸|父亲|老公|丈夫|儿子|爷爷|外公|姥爷|孙子|哥哥|弟弟|叔叔|公公|岳父|睾丸|前列腺|阴囊|(?<![a-z])(?:man|male|my husband|father|my dad|son|boy|he|his|him|grandpa|testicle|prostate)(?![a-z])")
+
+
+_FAMILY = r"(?:闺女|女儿|儿子|孩子|小孩|儿女|子女|孙子|孙女|外孙|老伴|老公|老婆|爱人|家里人|家人|我爸|我妈|父母)"
+_ABSENT_FAMILY_RE = re.compile(
+    _FAMILY + r"(?:们|和" + _FAMILY + r"|都|也|又|现在|今天|最近)*(?:不在家|不在身边|不在跟前|不在|没在家|在外地|在外面|在国外|在上班|上班去了|去上班|出差|出去了|出门了|没回来|没空|顾不上|不管我|都忙|很忙|工作忙)|"
+    r"(?:没有|没)" + _FAMILY + r"|" + _FAMILY + r"(?:叫|让|催|帮)我"
+)
 
 
 @dataclass(frozen=True)
@@ -175,7 +182,9 @@ def _match_all(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
     # a longer match of another concept that contains this one wins (眼皮抽搐 over 抽搐, 中风后遗症 over 中风)
     out = []
     for a, b, cid in kept:
-        if any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) for a2, b2, c2 in kept if c2 != cid):
+        # 突然 inside a severe 蛋蛋突然剧痛 still says the onset was sudden (not inside 胸口突然疼了一下)
+        if any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) and not (cid in _KEEP_INSIDE and _SEVERE_RE.search(text[a2:b2]))
+               for a2, b2, c2 in kept if c2 != cid):
             continue
         if any(c2 == cid and a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2, c2 in kept):
             continue
@@ -186,6 +195,7 @@ def _match_all(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
     return out
 
 
+_KEEP_INSIDE = {"onset_sudden"}  # modifiers that keep their meaning inside a longer finding
 _LIST_JOIN_RE = re.compile(r"^[\s、,/和或及与跟也还]*$|^\s*(?:or|and|nor)\s*$")
 
 
@@ -306,6 +316,8 @@ def extract(text: str, lexicon: Lexicon | None = None) -> Extraction:
         ex.findings = [Finding(**{**asdict(f), "history": True}) if f.concept == "fever" else f for f in ex.findings]
     # the patient (生完孩子 / 带孩子 name no sick child)
     t_subj = re.sub(r"(生完|生了|生|带|怀|怀着|想要)(了)?(孩子|宝宝|小孩|二胎|娃)", "＿＿＿＿", t)
+    # family named as absent (闺女不在家，我一个人) is not the patient
+    t_subj = _ABSENT_FAMILY_RE.sub(lambda m: "＿" * len(m.group(0)), t_subj)
     first: tuple[int, str] | None = None
     for name, rx in _SUBJECTS:
         m = rx.search(t_subj)
@@ -334,7 +346,7 @@ def extract(text: str, lexicon: Lexicon | None = None) -> Extraction:
     dur, _ = numbers.parse_duration(t, temp_spans + age_spans + gest_spans)
     ex.duration_h = dur
     ex.pain_score = numbers.parse_pain_score(t)
-    fem, male = _FEMALE_RE.search(t), _MALE_RE.search(t)
+    fem, male = _FEMALE_RE.search(t_subj), _MALE_RE.search(t_subj)
     if ex.subject in ("child", "parent", "spouse", "other"):
         rx_subject = dict(_SUBJECTS)[ex.subject]
         m = rx_subject.search(t_subj)

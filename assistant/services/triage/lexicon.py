@@ -66,6 +66,8 @@ def _compile(cid: str, raw: dict[str, Any]) -> re.Pattern[str]:
     zh = [_term_regex(t) for t in raw.get("zh") or []]
     if raw.get("compose"):
         parts, pains = raw["compose"]
+        if any(str(p) in ("疼", "痛") for p in pains):
+            pains = [*pains, "剧痛", "剧烈疼痛", "疼死", "痛死"]  # 胸口剧痛, 头剧痛, 肚子疼死了: pain of that part
         zh.append(
             "(?:" + "|".join(_part_regex(p) for p in parts) + f"){FILLER}{{0,3}}(?:"
             + "|".join(_part_regex(p) for p in pains) + ")"

@@ -100,6 +100,10 @@ _AGE_EN_M = re.compile(r"(\d+)[- ]?(months?|weeks?|days?)[- ]old")
 _NEWBORN_RE = re.compile(r"新生儿|刚出生|刚生下来|newborn")
 
 
+_AGE_OLD_RE = re.compile(
+    r"(?:^|[,，。;；\s]|我|人|今年|都|已经|快|年纪)\s*((?<!\d)[5-9]\d(?!\d)|[五六七八九]十[一二三四五六七八九]?)\s*(多)?\s*(?:了|啦)(?![一二两三四五六七八九十\d]*[天次年月周遍回小分])")
+
+
 def parse_ages(text: str) -> tuple[list[float], list[Span]]:
     """Every age mentioned, in years (3个月大 = 0.25)."""
     ages: list[float] = []
@@ -139,6 +143,13 @@ def parse_ages(text: str) -> tuple[list[float], list[Span]]:
         if 0 < v < 120:
             ages.append(v)
             spans.append(m.span())
+    for m in _AGE_OLD_RE.finditer(text):  # 我七十多了, 今年八十了: an older speaker's age without 岁
+        if any(s[0] <= m.start(1) < s[1] for s in spans):
+            continue
+        v = cn_number(m.group(1))
+        if v is not None and 50 <= v < 120:
+            ages.append(v + (0.5 if m.group(2) else 0))
+            spans.append(m.span(1))
     if not ages and _NEWBORN_RE.search(text):
         ages.append(0.02)
     return ages, spans
