@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--transport", choices=["http", "ws"], default="http", help="with --url: chat over HTTP or the WebSocket")
     p.add_argument("--suites-dir", default=None, help="a directory of suite files (default: the packaged suites)")
+    p.add_argument("--judge-url", default=None, help="an OpenAI-compatible LLM for `judge:` rubrics (verdicts cached)")
+    p.add_argument("--judge-model", default="judge", help="the model name at --judge-url")
     p.add_argument("--gate", action="store_true", help="exit non-zero when a threshold is missed")
     p.set_defaults(func=cmd_eval)
 

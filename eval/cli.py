@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from eval.harness import run_suites
+from eval.llm_judge import LlmJudge
 from eval.metrics import apply_gate, compute, load_thresholds
 from eval.report import write_report
 from eval.runners import HttpRunner, InProcessRunner, Runner, WebSocketRunner, wait_ready
@@ -16,8 +17,15 @@ from eval.suite import SuiteError, discover
 
 
 async def evaluate(suite_names: list[str] | None, report_dir: Path, url: str | None = None, transport: str = "http",
-                   data_dir: Path | None = None, progress: bool = True, suites_dir: Path | None = None) -> dict:
+                   data_dir: Path | None = None, progress: bool = True, suites_dir: Path | None = None,
+                   judge_url: str | None = None, judge_model: str = "judge") -> dict:
     suites = discover(suite_names, suites_dir) if suites_dir else discover(suite_names)
+    judge_llm = None
+    if judge_url:
+        from assistant.llm.client import LLMClient
+
+        judge_llm = LLMClient(judge_url, judge_model, timeout_s=60.0)
+    judge = LlmJudge(report_dir / "judge_cache.json", judge_llm)
     runner: Runner
     tmp = None
     if url:
@@ -30,9 +38,11 @@ async def evaluate(suite_names: list[str] | None, report_dir: Path, url: str | N
         runner = InProcessRunner(data_dir)
         await runner.start()
     try:
-        results = await run_suites(runner, suites, progress=progress)
+        results = await run_suites(runner, suites, progress=progress, judge=judge)
     finally:
         await runner.close()
+        if judge_llm is not None:
+            await judge_llm.close()
         if tmp is not None:
             tmp.cleanup()
     figs = compute(results)
@@ -45,7 +55,8 @@ def eval_main(args: argparse.Namespace) -> int:
         report = asyncio.run(
             evaluate(args.suite, Path(args.report), url=args.url, transport=getattr(args, "transport", "http"),
                      data_dir=Path(args.data_dir) if args.data_dir else None,
-                     suites_dir=Path(args.suites_dir) if getattr(args, "suites_dir", None) else None)
+                     suites_dir=Path(args.suites_dir) if getattr(args, "suites_dir", None) else None,
+                     judge_url=getattr(args, "judge_url", None), judge_model=getattr(args, "judge_model", "judge"))
         )
     except SuiteError as exc:
         print(f"error: {exc}", file=sys.stderr)

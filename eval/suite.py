@@ -16,7 +16,7 @@ import yaml
 SUITES_DIR = Path(__file__).parent / "suites"
 EXPECT_KEYS = {
     "intent", "triage", "red_flags_include", "escalated", "citations_include", "abstain", "report_flags",
-    "appointment_status", "payment", "reply_must", "reply_must_not", "no_triage",
+    "appointment_status", "payment", "reply_must", "reply_must_not", "no_triage", "judge",
 }
 
 
