@@ -145,7 +145,7 @@ class Recognizer:
         *,
         device: str = "cpu",
         compute_type: str = "int8",
-        cpu_threads: int = 2,
+        cpu_threads: int = 1,
         workers: int = 2,
         beam_size: int = 5,
         partial_beam_size: int = 1,
@@ -337,8 +337,9 @@ def get_recognizer(settings: Settings, hospital: HospitalData | None = None) -> 
 
     ``settings.whisper_model_dir`` points at any CTranslate2 Whisper directory (e.g. a larger model on
     a GPU with ``PA_WHISPER_DEVICE=cuda``); unset, the packaged base model is assembled and used.
-    ``whisper_workers`` parallel decoders of ``whisper_cpu_threads`` threads each: on 2 cores, 2 × 2 gave the
-    best p95 from 1 to 6 streams (a lone final gets both cores, concurrent ones share; see the benchmark).
+    ``whisper_workers`` parallel decoders of ``whisper_cpu_threads`` threads each. On this shared 2-core
+    machine 2 × 1 gave the steadiest p95 from 1 to 6 streams (1 × 2 let finals wait behind partials; 2 × 2
+    was as good when the machine was quiet and worse under other load); keep workers × threads ≈ cores.
     """
     model_dir = settings.whisper_model_dir or assemble_packaged_model(settings.model_cache_dir)
     device = settings.whisper_device

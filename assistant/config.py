@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     asr_language: str = "zh"
     whisper_device: str = "cpu"  # cuda in production with a larger whisper_model_dir
     whisper_compute_type: str | None = None  # default: int8 on cpu, float16 on cuda
-    whisper_cpu_threads: int = 2  # threads per decoder
+    whisper_cpu_threads: int = 1  # threads per decoder (whisper_workers × this ≈ cores)
     whisper_workers: int = 2  # parallel decoders (finals never wait behind a partial with ≥ 2)
     whisper_trim_window: bool = True  # encode the utterance + 1.5 s, not a padded 30 s window
     asr_endpoint_silence_ms: int = 600  # web microphone

@@ -137,7 +137,7 @@ async def main() -> None:
     ap.add_argument("--levels", default="1,2,4,6")
     ap.add_argument("--json", default=None)
     ap.add_argument("--workers", type=int, default=2, help="parallel decoders (CTranslate2 replicas)")
-    ap.add_argument("--threads", type=int, default=2, help="threads per decoder")
+    ap.add_argument("--threads", type=int, default=1, help="threads per decoder")
     ap.add_argument("--full-window", action="store_true", help="encode Whisper's padded 30 s window")
     ap.add_argument("--endpoint-ms", type=int, default=600)
     args = ap.parse_args()
