@@ -32,7 +32,7 @@ def _emergency(text: str, hospital, rule: str) -> None:
 
 # 1. seizure said as 抽筋
 @pytest.mark.parametrize("text", ["孩子3岁，抽筋了，现在还在抖", "孩子抽筋了", "我儿子5岁，刚才抽筋，翻白眼",
-                                  "宝宝突然抽起来了", "他抽筋了，还在抖"])
+                                  "宝宝突然抽起来了", "他抽筋了，还在抖", "my son had a fit and is still shaking"])
 def test_convulsion_is_a_seizure_emergency(text, hospital):
     _emergency(text, hospital, "seizure")
 
@@ -62,7 +62,8 @@ async def test_child_seizure_reply_names_the_pediatric_emergency(settings, hospi
 
 # 2. head injury
 @pytest.mark.parametrize("text", ["我爸摔了一跤，头磕破了，现在一直吐", "我妈摔倒撞到头了，吐了两次",
-                                  "奶奶在吃华法林，今天摔了一跤头磕到桌角", "头磕破了，人有点迷糊"])
+                                  "奶奶在吃华法林，今天摔了一跤头磕到桌角", "头磕破了，人有点迷糊",
+                                  "my dad fell and hit his head and keeps throwing up"])
 def test_head_injury_with_danger_signs_is_an_emergency(text, hospital):
     _emergency(text, hospital, "major_trauma")
 
@@ -78,7 +79,8 @@ def test_severe_pain_of_a_body_part(text, concept):
 
 @pytest.mark.parametrize("text,rule", [("我胸口剧痛出冷汗", "chest_pain_acs"), ("胸口剧痛", "chest_pain_acs"),
                                        ("肚子剧痛", "severe_abdominal_pain"), ("蛋蛋突然剧痛", "testicular_torsion"),
-                                       ("头突然剧痛，这辈子没这么疼过", "thunderclap_headache")])
+                                       ("头突然剧痛，这辈子没这么疼过", "thunderclap_headache"),
+                                       ("my testicle suddenly hurts really bad", "testicular_torsion")])
 def test_severe_pain_emergencies(text, rule, hospital):
     _emergency(text, hospital, rule)
 
@@ -96,7 +98,7 @@ def test_a_brief_twinge_is_not_a_sudden_onset():
 
 # 4. GI bleeding
 @pytest.mark.parametrize("text", ["拉柏油样大便，今天拉了三次，站起来就眼前发黑", "这两天拉黑色的大便，头晕没力气",
-                                  "大便黑乎乎的像柏油，心慌"])
+                                  "大便黑乎乎的像柏油，心慌", "black tarry stools and I feel dizzy when I stand up"])
 def test_black_stools_with_haemodynamic_signs(text, hospital):
     _emergency(text, hospital, "gi_bleeding")
 
@@ -108,7 +110,8 @@ def test_black_stools_alone_are_urgent(hospital):
 
 # 5. a child swallowing medicine, batteries, magnets, household products
 @pytest.mark.parametrize("text", ["孩子把奶奶的降压药吃了好几片", "宝宝吞了一颗纽扣电池", "我家孩子偷吃了药，吃了一把",
-                                  "儿子把洗衣凝珠咬破吞了", "儿子吞了两颗磁珠", "my toddler swallowed a button battery"])
+                                  "儿子把洗衣凝珠咬破吞了", "儿子吞了两颗磁珠", "my toddler swallowed a button battery",
+                                  "my toddler swallowed some of grandma's pills"])
 def test_child_ingestion_is_an_emergency(text, hospital):
     _emergency(text, hospital, "poisoning")
 
@@ -136,7 +139,8 @@ def test_numbers_that_are_not_ages(text):
 
 
 @pytest.mark.parametrize("text", ["闺女不在家，我一个人，七十多了，这两天腿肿得厉害，要坐着才能喘气",
-                                  "儿子在外地上班，我八十了，最近一躺下就喘，腿也肿", "这几天脚肿，晚上躺下就憋气"])
+                                  "儿子在外地上班，我八十了，最近一躺下就喘，腿也肿", "这几天脚肿，晚上躺下就憋气",
+                                  "I'm 75, my legs are swollen and I can't lie flat"])
 def test_orthopnoea_with_swelling_is_an_adult_emergency(text, hospital):
     out = assess(text, None, hospital)
     assert out.level == "emergency" and "acute_heart_failure" in out.red_flags
