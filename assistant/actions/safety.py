@@ -66,11 +66,25 @@ class ActionSafety(Action):
                 dispatcher.utter_message(text=reply, json_message=payload)
                 return [ActiveLoop(None)]
             if outcome.level is not None and outcome.state.get("findings"):
+                from assistant.actions.triage import level_notice
+
+                # a level is known: state it (urgent = be seen today) instead of asking again
+                reply = _without_question(reply)
                 dept = hospital.departments.get(outcome.department or "")
                 if dept is not None:
                     reply += (f" Based on what you describe, {dept.name_en} is the clinic to see." if lang == "en"
                               else f"根据您的描述,可以考虑到{dept.name_zh}就诊。")
+                reply += (" " if lang == "en" else "") + level_notice(outcome, lang)
                 payload = {"intent": "triage", "triage": {"level": outcome.level, "department": outcome.department,
                                                           "red_flags": outcome.red_flags}}
         dispatcher.utter_message(text=reply, json_message=payload)
         return []
+
+
+def _without_question(reply: str) -> str:
+    """The refusal without its closing question (请说说哪里不舒服… / What is bothering you…)."""
+    for marker in ("请说说", "What is bothering you"):
+        i = reply.find(marker)
+        if i > 0:
+            return reply[:i].rstrip()
+    return reply
