@@ -111,10 +111,16 @@ _DOCTOR_MENTION = re.compile(
 _NOT_A_NAME = re.compile(r"个|一|别|其他|其它|另|哪|女|男|好|专家|老|主治|副|的|位|挂|看|号|科|约|找")
 _OTHER_DOCTOR = re.compile(r"换(个|一个|一位|位|别的|其他)医生|别的医生|其他医生|another doctor|different doctor|other doctor", re.I)
 # Asked in the middle of a booking: these leave the form for the named action.
+# Natural phrasings the dialogue manager's routing regexes should also carry (see the report to the lead):
+# 帮我把这个号取消了, 取消刚才的, 刚才那个不要了, 不去了，退了吧 / 帮我看看我有没有预约.
+CANCEL_MORE = (r"(号|预约|挂号)(给我|帮我)?.{0,2}(取消|退)(了|掉)?|取消(刚才|刚刚|上次|之前|那个|这个)"
+               r"|(刚才|刚刚|之前|上次)(那个|的|约的|挂的)?.{0,4}(不要了|不用了|不去了|取消|退)|不去了.{0,6}退|退了吧|退掉")
+MY_APPTS_MORE = r"我.{0,6}有没有.{0,2}(预约|挂号|约号|挂号记录)|(帮我|给我)(看看|查查|查一下|看一下).{0,8}(预约|挂号)(了|记录)?"
 _DELEGATE = [
-    (re.compile(r"取消.{0,6}(预约|挂号|号)|退号|cancel (my|the|an?) (appointment|booking)", re.I), "cancel"),
+    (re.compile(r"取消.{0,6}(预约|挂号|号)|退号|cancel (my|the|an?|that) (appointment|booking)|" + CANCEL_MORE, re.I), "cancel"),
     (re.compile(r"改约|调整预约|reschedul|move my appointment|change my appointment", re.I), "reschedule"),
-    (re.compile(r"我(约|挂)了(什么|哪|几)|我的(预约|挂号)|查(一下|询)?.{0,4}(预约|挂号)(记录|情况)?|what (have|did) i book|my appointments", re.I), "mine"),
+    (re.compile(r"我(约|挂)了(什么|哪|几)|我的(预约|挂号)|查(一下|询)?.{0,4}(预约|挂号)(记录|情况)?|what (have|did) i book|my appointments|"
+                + MY_APPTS_MORE, re.I), "mine"),
 ]
 _EXPLICIT_SELF = re.compile(r"我自己|本人|就是我|是我$|给我自己|myself|for me\b|it'?s me|i am the patient", re.I)
 UNKNOWN_DOCTOR = "_booking_unknown_doctor"  # in-turn only (never a SlotSet): a doctor named who doesn't exist
@@ -328,11 +334,28 @@ def _age_advice(tx: _Texts, svc: Any, dept_id: str, age: int, lang: str) -> str:
     if age < 14:
         alt = t(lang, "儿科（0-13岁），或眼科、耳鼻咽喉头颈外科、口腔科、皮肤科、骨科等各年龄都接诊的科室", "Pediatrics (ages 0-13), or a department that sees all ages such as Ophthalmology, ENT, Stomatology, Dermatology or Orthopedics")
     else:
-        alt = t(lang, "成人科室，不确定看哪个科可以先挂全科医学科", "an adult department; if unsure, General Practice")
+        alt = t(lang, "对应的成人科室（如呼吸与危重症医学科、消化内科、心血管内科等，按症状选择），不确定看哪个科可以先挂全科医学科",
+                "the matching adult department (e.g. Pulmonary Medicine, Gastroenterology or Cardiology, by symptom); if unsure, General Practice")
     return t(
         lang,
         f"就诊人{age}岁，{dept}只接诊{tx.age_range(dept_id, lang)}的患者，不能预约。可以改挂{alt}。请告诉我要挂哪个科室。",
         f"The patient is {age}; {dept} only sees patients {tx.age_range(dept_id, lang)}, so it can't be booked. You could book {alt} instead. Which department would you like?",
+    )
+
+
+FEMALE_ONLY = ("gynecology", "obstetrics")  # women's departments (departments.md, 五、妇产与儿童)
+_MALE = re.compile(r"我(是)?(个|一个)?男(的|性|生|人|士)|男性|男的|男生|男孩|\bi'?m (a )?(male|man)\b|\bi am (a )?(male|man)\b|\bmale\b", re.I)
+
+
+def _sex_advice(tx: _Texts, dept_id: str, lang: str) -> str:
+    dept = tx.dept(dept_id, lang)
+    return t(
+        lang,
+        f"{dept}诊治的是女性疾病（妇科：月经、白带、子宫和卵巢等；产科：孕产检查），男性不能预约{dept}。"
+        "男性的泌尿和生殖问题（包括前列腺、男科疾病）请挂泌尿外科（本部1号楼5楼C区）；不确定看哪个科可以先挂全科医学科。请告诉我要挂哪个科室。",
+        f"{dept} treats women's conditions (gynecology: periods, discharge, uterus and ovaries; obstetrics: pregnancy care), so it can't be booked for a man. "
+        "For urinary or reproductive problems in men (including the prostate and andrology), book Urology (main campus, Building 1, 5th floor, zone C); "
+        "if unsure, General Practice. Which department would you like?",
     )
 
 
@@ -703,6 +726,10 @@ class ValidateBookingForm(FormValidationAction):
         if not self.svc.takes_appointments(value):
             dispatcher.utter_message(text=no_appointment_text(value, lang))
             return {"department": None, "booking_end": True}
+        text = tracker.latest_message.get("text") or ""
+        if value in FEMALE_ONLY and _MALE.search(text):
+            dispatcher.utter_message(text=_sex_advice(self.tx, value, lang))
+            return {"department": None, "booking_skip_ask": True}
         age = entity(tracker, "age")
         if age is not None and self.svc.age_problem(value, int(float(age))):
             dispatcher.utter_message(text=_age_advice(self.tx, self.svc, value, int(float(age)), lang))
@@ -869,6 +896,9 @@ class ValidateBookingForm(FormValidationAction):
         if slot is None:
             return {"id_number": v}
         info = PatientInfo(str(tracker.get_slot("patient_name") or ""), v, str(tracker.get_slot("phone") or ""))
+        if slot.dept_id in FEMALE_ONLY and rules.sex_from_id(v) == "M":
+            dispatcher.utter_message(text=_sex_advice(self.tx, slot.dept_id, lang))
+            return {"id_number": v, "department": None, "doctor": None, "slot": None, "booking_skip_ask": True}
         problem, detail = await self.svc.patient_problem(info, slot, channel_of(tracker))
         if problem in ("too_young", "too_old"):
             dispatcher.utter_message(text=_age_advice(self.tx, self.svc, slot.dept_id, int(detail["age"]), lang))

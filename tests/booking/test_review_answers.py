@@ -85,3 +85,84 @@ async def test_session_said_at_the_date_step_is_kept(engine):
     r = await chat("1")
     assert "下午" in r.reply and "上午" not in r.reply.split("\n")[0]
     assert (await chat.slots())["session"] == "PM"
+
+
+# ---- natural cancel and my-appointments phrasings ------------------------------------------------
+async def booked(chat: Chat, idn: str, name: str) -> None:
+    await chat("明天上午心内科还有号吗")
+    await chat("第二个")
+    await chat("我自己")
+    await chat(name)
+    await chat(idn)
+    await chat("13900001111")
+    r = await chat("对")
+    assert r.appointment and r.appointment["status"] == "confirmed", r.reply
+
+
+@pytest.mark.parametrize("text", ["帮我把这个号取消了", "取消刚才的"])
+async def test_natural_cancel_phrasings_cancel_the_booking(engine, text):
+    chat = Chat(engine)
+    await booked(chat, ADULT, "张三")
+    r = await chat(text)
+    assert "确定要取消" in r.reply, r.reply
+    r = await chat("是")
+    assert r.appointment["status"] == "cancelled", r.reply
+
+
+@pytest.mark.xfail(reason="deny/out_of_scope texts reach the booking actions only with the manager's _CANCEL_APPT additions (reported)", strict=False)
+@pytest.mark.parametrize("text", ["刚才那个不要了", "不去了，退了吧"])
+async def test_natural_cancel_phrasings_the_nlu_does_not_call_booking(engine, text):
+    chat = Chat(engine)
+    await booked(chat, ADULT, "张三")
+    r = await chat(text)
+    assert "确定要取消" in r.reply, r.reply
+
+
+async def test_my_appointments_proved_with_id_and_phone_from_another_session(engine):
+    await booked(Chat(engine), ADULT, "张三")
+    other = Chat(engine)
+    r = await other(f"我身份证{ADULT}，手机13900001111，帮我看看我有没有预约")
+    assert "您接下来的预约" in r.reply and "心血管内科" in r.reply, r.reply
+
+
+def test_cancel_and_my_appointment_phrasings_are_recognised():
+    from assistant.actions.booking import _DELEGATE
+
+    def kind(text: str) -> str | None:
+        return next((k for rx, k in _DELEGATE if rx.search(text)), None)
+
+    for text in ("帮我把这个号取消了", "取消刚才的", "刚才那个不要了", "不去了，退了吧"):
+        assert kind(text) == "cancel", text
+    assert kind("我身份证…，手机…，帮我看看我有没有预约") == "mine"
+    for text in ("明天上午心内科还有号吗", "心内科明天有没有号", "帮我看看明天有没有号", "帮我挂个号", "给我妈挂号"):
+        assert kind(text) is None, text
+
+
+# ---- age and sex limits of departments ------------------------------------------------------------
+@pytest.mark.parametrize("text", ["我男的，想挂妇科", "我是男性，挂个产科的号"])
+async def test_a_man_asking_for_a_womens_department_is_sent_to_urology(engine, text):
+    chat = Chat(engine)
+    r = await chat(text)
+    assert "男性不能预约" in r.reply and "泌尿外科" in r.reply, r.reply
+    assert (await chat.slots()).get("department") is None
+    r = await chat("泌尿外科")
+    assert (await chat.slots())["department"] == "urology"
+
+
+async def test_a_male_id_number_at_gynecology_is_refused(engine):
+    chat = Chat(engine)
+    for text in ("我要挂妇科", "明天", "1", "我自己", "张三"):
+        await chat(text)
+    r = await chat(ADULT)  # 17th digit odd: male
+    assert "男性不能预约妇科" in r.reply, r.reply
+
+
+async def test_an_adult_asking_for_pediatrics_hears_the_age_range(engine):
+    r = await Chat(engine)("我40岁了想挂儿科，帮我预约一下")
+    assert "0-13岁" in r.reply and ("成人科室" in r.reply or "全科医学科" in r.reply), r.reply
+
+
+@pytest.mark.xfail(reason="the NLU says booking at 0.41 (< MIN_CONFIDENCE); needs the manager's 挂+department boost to apply to low-confidence booking too (reported)", strict=False)
+async def test_an_adult_asking_for_pediatrics_without_a_booking_verb_phrase(engine):
+    r = await Chat(engine)("我40岁了想挂儿科")
+    assert "0-13岁" in r.reply, r.reply
