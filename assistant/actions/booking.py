@@ -382,9 +382,20 @@ def payment_offer(services: Any, appt: Appointment, lang: str) -> tuple[str, lis
     if payments is not None and payments.configured:
         text = t(lang, f"挂号费{fee}元可以现在用微信支付，需要现在支付吗？", f"You can pay the {fee} CNY fee online now with WeChat Pay. Would you like to pay now?")
         return text, events + [SlotSet("offer", "payment")]
-    text = t(lang, f"本院暂未开通在线支付，挂号费{fee}元请到院后在自助机或挂号收费窗口缴纳。",
-             f"Online payment is not available here; please pay the {fee} CNY fee at a kiosk or the registration counter when you arrive.")
+    from assistant.actions.payment import offline_payment
+
+    text, _ = offline_payment(services, lang, f"挂号费{fee}元", f"the {fee} CNY fee")
     return text, events + [SlotSet("offer", None)]
+
+
+def payment_citations(services: Any) -> list[dict[str, str]]:
+    """The documents the fee-payment sentence quotes, when it points to the hospital's own channels."""
+    payments = getattr(services, "payments", None)
+    if payments is not None and payments.configured:
+        return []
+    from assistant.actions.payment import offline_payment
+
+    return offline_payment(services, "zh")[1]
 
 
 async def refund_fee(services: Any, appt: Appointment, lang: str, *, key: str, actor: str) -> tuple[str, dict[str, Any]]:
@@ -1205,7 +1216,9 @@ class ActionSubmitBookingForm(_BookingAction):
                 if "payment" in extra:  # the old fee goes back; the new one is paid afresh
                     text += t(lang, "原预约", " For the old appointment: ") + refunded
         offer, pay_events = payment_offer(self.services, appt, lang)
-        dispatcher.utter_message(text=text + "\n" + offer, json_message={"appointment": appt.contract(), "intent": "booking", **extra})
+        cites = payment_citations(self.services)
+        dispatcher.utter_message(text=text + "\n" + offer, json_message={"appointment": appt.contract(), "intent": "booking", **extra,
+                                                                     **({"citations": cites} if cites else {})})
         return reset + pay_events
 
 

@@ -36,6 +36,32 @@ ASK = {
 }
 
 
+CHANNELS_SNIPPET_KEY = "**手机医保支付**"
+
+
+def offline_payment(services: Any, lang: str, what_zh: str = "这笔费用", what_en: str = "this bill") -> tuple[str, list[dict[str, str]]]:
+    """When WeChat Pay is not configured for this assistant: this chat can't take the money, and the
+    hospital's own channels (quoted from insurance_and_payment / outpatient_guide) can. Returns the
+    sentence and its citations."""
+    text = (f"这个对话里暂时不能直接收款。{what_zh}可以这样缴纳：医院微信公众号“门诊缴费”（本市参保人可选“医保支付”，"
+            "其余部分用微信支付）、“滨医通”App，或院内自助机（1号楼、2号楼、6号楼各楼层，每天06:30-21:30）、"
+            "1号楼1楼挂号收费窗口。" if lang == "zh" else
+            f"I can't take the payment in this chat. You can pay {what_en} in the hospital's WeChat official account "
+            "(menu \"门诊缴费\" / outpatient payment; local insurance holders can choose insurance payment, the rest by WeChat Pay), "
+            "in the \"滨医通\" app, at a self-service kiosk (Buildings 1, 2 and 6, every floor, 06:30-21:30) "
+            "or at the registration and cashier windows on the ground floor of Building 1.")
+    cites: list[dict[str, str]] = []
+    for doc_id, key in (("insurance_and_payment", CHANNELS_SNIPPET_KEY), ("outpatient_guide", "自助机(1号楼")):
+        doc = services.hospital.document(doc_id) if getattr(services, "hospital", None) is not None else None
+        if doc is None:
+            continue
+        body = doc.path.read_text(encoding="utf-8")
+        at = body.find(key)
+        snippet = body[at: at + 160].strip() if at >= 0 else body[:160]
+        cites.append({"doc_id": doc_id, "title": doc.title, "snippet": snippet})
+    return text, cites
+
+
 def _lang(tracker: Tracker) -> str:
     meta = tracker.latest_message.get("metadata") or {}
     return "en" if meta.get("lang") == "en" else "zh"
@@ -189,10 +215,9 @@ class ActionPayment(Action):
         payments = self.services.payments
         cash_fen = int((Decimal(str(estimate["cash_pays"])) * 100).to_integral_value())
         if payments is None or not payments.configured:
-            dispatcher.utter_message(
-                text="在线支付暂未开通,请到收费窗口或自助机缴费。" if lang == "zh"
-                else "Online payment is not configured here; please pay at a cashier window or a kiosk.",
-                json_message={"intent": "payment"})
+            amount = f"{cash_fen / 100:g}"
+            text, cites = offline_payment(self.services, lang, f"需支付的{amount}元", f"the {amount} CNY")
+            dispatcher.utter_message(text=text, json_message={"intent": "payment", "citations": cites})
             return [ActiveLoop(None)]
         if cash_fen <= 0:
             dispatcher.utter_message(text="这笔费用没有需要微信支付的部分。" if lang == "zh" else "Nothing is left to pay by WeChat.",

@@ -75,7 +75,7 @@ async def test_zh_issue_conversation_end_to_end(app):
     r = await chat("对")
     assert r.appointment["status"] == "confirmed" and "预约成功" in r.reply and "11月23日18:00前" in r.reply
     # Online payment is not configured here: said plainly, and the fee is remembered for 我要缴费.
-    assert "暂未开通在线支付" in r.reply and "35元" in r.reply
+    assert "这个对话里暂时不能直接收款" in r.reply and "门诊缴费" in r.reply and "35元" in r.reply
     slots = await chat.slots()
     assert slots["payment_appointment"] == {"appointment_id": r.appointment["appointment_id"], "fee_cny": 35.0}
     assert slots.get("offer") is None and slots.get("slot") is None
@@ -99,7 +99,7 @@ async def test_en_booking_then_cancel(app):
     assert r.appointment["status"] == "held" and "Is that right?" in r.reply and "patient John Smith" in r.reply
     r = await chat("yes")
     assert r.appointment["status"] == "confirmed" and "Booked!" in r.reply and "Free cancellation until 23 Nov 18:00" in r.reply
-    assert "Online payment is not available" in r.reply
+    assert "can't take the payment in this chat" in r.reply and "kiosk" in r.reply
     appt_id = r.appointment["appointment_id"]
     r = await chat("cancel my appointment")
     assert "Cancel the appointment of" in r.reply and r.appointment is None

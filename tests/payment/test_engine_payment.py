@@ -177,16 +177,21 @@ async def test_without_wechat_pay_it_says_so_plainly(tmp_path, clock, lang):
         chat = Chat(engine, lang=lang)
         if lang == "zh":
             r = await book(chat)
-            assert "本院暂未开通在线支付，挂号费35元请到院后在自助机或挂号收费窗口缴纳" in r.reply
+            # This chat can't take the money; the hospital's own channels can (quoted, cited), and the
+            # hospital is never said to have no online payment.
+            assert "这个对话里暂时不能直接收款" in r.reply and "挂号费35元" in r.reply and "门诊缴费" in r.reply and "自助机" in r.reply
+            assert "暂未开通" not in r.reply
+            assert "insurance_and_payment" in [c.doc_id for c in r.citations]
             r = await chat("我要缴费")
-            assert r.intent == "payment" and r.payment is None and "在线支付暂未开通" in r.reply
+            assert r.intent == "payment" and r.payment is None and "这个对话里暂时不能直接收款" in r.reply and "门诊缴费" in r.reply
+            assert "暂未开通" not in r.reply and "insurance_and_payment" in [c.doc_id for c in r.citations]
         else:
             for text in ("Is there a cardiology slot tomorrow morning?", "the second one", "for myself", "John Smith", ADULT, "13900001111"):
                 await chat(text)
             r = await chat("yes")
-            assert "Online payment is not available here" in r.reply
+            assert "can't take the payment in this chat" in r.reply and "WeChat official account" in r.reply
             r = await chat("pay now")
-            assert r.intent == "payment" and r.payment is None and "Online payment is not configured" in r.reply
+            assert r.intent == "payment" and r.payment is None and "can't take the payment in this chat" in r.reply
         assert await rows(services, PaymentOrder) == 0
     finally:
         await stop(services)

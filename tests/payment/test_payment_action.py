@@ -59,7 +59,8 @@ async def test_asks_then_explains_with_citation(services_no_pay):
     assert "起付线" in body["text"] and "乙类" in body["text"] and "丙类" in body["text"]
     assert conv.active_loop is None
     msgs = await conv.say("我要缴费")
-    assert "在线支付暂未开通" in msgs[0]["text"]
+    assert "这个对话里暂时不能直接收款" in msgs[0]["text"] and "门诊缴费" in msgs[0]["text"]
+    assert msgs[0]["custom"]["citations"][0]["doc_id"] == "insurance_and_payment"
 
 
 @pytest.mark.unit
