@@ -62,6 +62,18 @@ def offline_payment(services: Any, lang: str, what_zh: str = "这笔费用", wha
     return text, cites
 
 
+def deductible_answer(text: str, intent: str = "") -> str | None:
+    """The answer to "has this year's deductible been reached?": met, not_met, unknown, or None."""
+    t = text.strip().lower()
+    if re.search(r"不清楚|不知道|不确定|不记得|说不好|not sure|don'?t know|no idea|unsure", t):
+        return "unknown"
+    if re.search(r"没|未|不到|还差|^否|^不是|^no\b|not (yet )?(met|reached)", t) or intent == "deny":
+        return "not_met"
+    if re.search(r"^(是|对|嗯)|已经?(达到|满|够)|达到了|满了|够了|^yes|\bmet\b|reached", t) or intent == "affirm":
+        return "met"
+    return None
+
+
 def _lang(tracker: Tracker) -> str:
     meta = tracker.latest_message.get("metadata") or {}
     return "en" if meta.get("lang") == "en" else "zh"
@@ -124,15 +136,35 @@ class ActionPayment(Action):
                 return events + [ActiveLoop(self.name())]
 
         standard = self._deductible_standard(slots)
-        said = parse_deductible(text, standard)
+        asked = tracker.get_slot("payment_asked") == "deductible"
+        said = parse_deductible(("起付线" + text) if asked and "起付线" not in text else text, standard)
         if said is not None:
             put("payment_deductible_paid", str(min(said, standard)))
-        paid = Decimal(slots["payment_deductible_paid"]) if slots["payment_deductible_paid"] is not None else standard
+        elif asked and (answer := deductible_answer(text, intent)) is not None:
+            put("payment_deductible_paid", {"met": str(standard), "not_met": "0", "unknown": "unknown"}[answer])
+        if slots["payment_deductible_paid"] is None:
+            # Never assume the deductible is met: ask (是 / 否 / 不清楚).
+            q = (f"今年的门诊起付线(您的标准是{standard:g}元)已经达到了吗?请回答“已达到”“没达到”或“不清楚”;也可以说“还差多少元”。"
+                 if lang == "zh" else
+                 f"Has this year's outpatient deductible ({standard:g} CNY for you) been reached? Answer yes, no or not sure; "
+                 "or say how much is still left.")
+            if asked:
+                q = ("没听明白。" if lang == "zh" else "Sorry, I didn't catch that. ") + q
+            dispatcher.utter_message(text=q, json_message={"intent": "payment"})
+            return events + [SlotSet("payment_asked", "deductible"), ActiveLoop(self.name())]
+        if asked:
+            events.append(SlotSet("payment_asked", None))
+        unknown = slots["payment_deductible_paid"] == "unknown"
+        paid = Decimal(0) if unknown else Decimal(slots["payment_deductible_paid"])
         try:
             settlement = self.engine.settle(SettlementRequest(
                 plan=slots["payment_plan"],
                 personnel_category=slots["payment_personnel"] if slots["payment_plan"] == "employee" else None,
                 setting="outpatient", items=self._bill(slots), deductible_already_paid_cny=paid))
+            met = self.engine.settle(SettlementRequest(
+                plan=slots["payment_plan"],
+                personnel_category=slots["payment_personnel"] if slots["payment_plan"] == "employee" else None,
+                setting="outpatient", items=self._bill(slots), deductible_already_paid_cny=standard)) if unknown else None
         except SettlementError as exc:
             log.info("payment estimate refused: %s", exc.code)
             dispatcher.utter_message(text=("这张账单我没法估算:" if lang == "zh" else "I cannot estimate this bill: ") + exc.message,
@@ -142,14 +174,19 @@ class ActionPayment(Action):
         estimate = {k: data[k] for k in ("total", "fund_pays", "personal_account_pays", "cash_pays")}
         estimate.update(order_id=None, status="estimate")
         lines = data["explanation"][lang]
-        if slots["payment_deductible_paid"] is None:
-            lines.insert(1, "(未说明本年度起付线情况,按已达到估算;如未达到,个人负担会更多。)" if lang == "zh"
-                         else "(You did not say whether this year's deductible is met; assumed met. If not, you pay more.)")
         head = (f"预计合计{data['total']:.2f}元:医保统筹支付{data['fund_pays']:.2f}元,个人账户支付"
                 f"{data['personal_account_pays']:.2f}元,现金/微信支付{data['cash_pays']:.2f}元。"
                 if lang == "zh" else
                 f"Estimated total {data['total']:.2f} CNY: the insurance fund pays {data['fund_pays']:.2f}, "
                 f"the personal account {data['personal_account_pays']:.2f}, cash/WeChat {data['cash_pays']:.2f}.")
+        if met is not None:
+            m = met.to_json()
+            head = (("【按今年起付线尚未达到估算(保守)】" if lang == "zh" else "[If this year's deductible is NOT yet met (conservative)] ") + head
+                    + ("\n【如果今年起付线已经达到】" if lang == "zh" else "\n[If the deductible IS already met] ")
+                    + (f"医保统筹支付{m['fund_pays']:.2f}元,个人账户支付{m['personal_account_pays']:.2f}元,"
+                       f"现金/微信支付{m['cash_pays']:.2f}元。以医保结算结果为准。" if lang == "zh" else
+                       f"the fund pays {m['fund_pays']:.2f}, the personal account {m['personal_account_pays']:.2f}, "
+                       f"cash/WeChat {m['cash_pays']:.2f}. The insurer's settlement is final."))
         tail = "需要缴费的话,请说“我要缴费”。" if lang == "zh" else "To pay, say \"pay now\"."
         dispatcher.utter_message(text="\n".join([head, *lines, tail]),
                                  json_message={"intent": "payment", "payment": estimate, "citations": [self._citation()]})
