@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +40,13 @@ async def evaluate(suite_names: list[str] | None, report_dir: Path, url: str | N
         await runner.start()
     try:
         results = await run_suites(runner, suites, progress=progress, judge=judge)
+        voice_suites = [s for s in suites if s.path and has_voice_cases(s.path)]
+        if voice_suites:
+            from eval.voice import run_voice_suite
+
+            async with _socket_url(runner, url) as base:
+                for s in voice_suites:
+                    results += await run_voice_suite(base, s.path)  # type: ignore[arg-type]
     finally:
         await runner.close()
         if judge_llm is not None:
@@ -48,6 +56,21 @@ async def evaluate(suite_names: list[str] | None, report_dir: Path, url: str | N
     figs = compute(results)
     passed = apply_gate(figs, load_thresholds())
     return write_report(report_dir, figs, results, gate_passed=passed, runner=runner.kind, suites=[s.name for s in suites])
+
+
+def has_voice_cases(path: Path) -> bool:
+    import yaml
+
+    return bool((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("voice_cases"))
+
+
+@contextlib.asynccontextmanager
+async def _socket_url(runner: Runner, url: str | None):  # type: ignore[no-untyped-def]
+    if url:
+        yield url
+    else:
+        async with runner.http_server() as base:  # type: ignore[attr-defined]
+            yield base
 
 
 def eval_main(args: argparse.Namespace) -> int:

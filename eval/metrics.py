@@ -56,8 +56,12 @@ def compute(results: list[dict[str, Any]]) -> list[Figure]:
     report_n = report_ok = 0
     settle_n = settle_ok = 0
     appt_n = appt_ok = 0
+    voice_n = voice_ok = 0
     latencies: list[float] = []
     for r in results:
+        if r.get("voice") is not None:
+            voice_n += 1
+            voice_ok += not any(f.startswith(("transcript", "no final")) for f in r.get("fails") or [])
         if r.get("latency") is not None and r.get("kind") == "turn":
             latencies.append(r["latency"])
         exp = r.get("expect") or {}
@@ -112,6 +116,7 @@ def compute(results: list[dict[str, Any]]) -> list[Figure]:
         proportion("report_accuracy", report_ok, report_n),
         proportion("settlement_exactness", settle_ok, settle_n),
         proportion("booking_state_accuracy", appt_ok, appt_n),
+        proportion("voice_transcription", voice_ok, voice_n),
     ]
     cases: dict[str, bool] = {}
     for r in results:

@@ -139,6 +139,29 @@ class InProcessRunner(HttpRunner):
         await wait_ready(self.http)
 
 
+    @contextlib.asynccontextmanager
+    async def http_server(self):  # type: ignore[no-untyped-def]
+        """Serve the same running app on a local port (for suites that need real sockets: voice)."""
+        import asyncio
+        import socket
+
+        import uvicorn
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            await task
+
     def set_clock(self, iso: str | None) -> None:
         from assistant.clock import TZ
 

@@ -53,6 +53,7 @@ LOOP_INTENTS = {
 # Slots whose answer is free text (a name): whatever the classifier thinks of it, it is the answer.
 FREE_TEXT_SLOTS = {"patient_name", "name", "person_name"}
 _BOOK_VERB = re.compile(r"挂|预约|约个?号|\bbook\b|appointment", re.I)
+_PERSONAL = re.compile(r"我|孩子|宝宝|儿子|女儿|老公|老婆|爱人|爸|妈|爷爷|奶奶|外公|外婆|家人|\b(I|I'm|my|me|he|she|his|her)\b")
 MIN_CONFIDENCE = 0.45
 SWITCH_CONFIDENCE = 0.8
 _EXIT_LOOP = re.compile(r"^\s*(算了|不用了|不挂了|不约了|不看了|退出|取消吧|never ?mind|forget it|stop)\s*[。.!！]?\s*$", re.I)
@@ -89,6 +90,7 @@ class DialogueManager:
         report_detector: Any = None,
         symptom_detector: Any = None,
         faq_probe: Any = None,
+        current_symptom: Any = None,
         forms: dict[str, dict[str, Any]] | None = None,
         form_responses: dict[str, dict[str, str]] | None = None,
         slots: dict[str, Any] | None = None,
@@ -99,6 +101,7 @@ class DialogueManager:
         self.report_detector = report_detector
         self.symptom_detector = symptom_detector
         self.faq_probe = faq_probe
+        self.current_symptom = current_symptom
         self.forms = forms or {}
         self.form_responses = {**RESPONSES, **(form_responses or {})}
         self.domain: dict[str, Any] = {
@@ -228,6 +231,8 @@ class DialogueManager:
             return False
         if intent == "report" and self.report_detector is not None and self.report_detector(text):
             return False  # "白细胞12.5…这正常吗" asks about the patient's own values
+        if intent == "triage" and _PERSONAL.search(text) and self.current_symptom is not None and self.current_symptom(text):
+            return False  # "我发烧三天了需要去发热门诊吗": the patient's own symptom, assess it
         if not wants_information(text):
             return False
         answer = await self.faq_probe(text, msg["metadata"]["lang"])

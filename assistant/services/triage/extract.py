@@ -365,9 +365,17 @@ def extract(text: str, lexicon: Lexicon | None = None) -> Extraction:
     return ex
 
 
+# Findings that describe context (who, when, a wish), not a symptom the patient has.
+CONTEXT_CONCEPTS = frozenset({
+    "onset_sudden", "exertional", "no_injury", "pregnancy", "pregnancy_question", "not_pregnant", "checkup",
+    "tcm_words", "rehab_words", "unsure", "metaphor", "well_appearing", "fever_resolved", "chronic_meds",
+    "elderly_word", "stroke_history_words", "pneumothorax_words",
+})
+
+
 def has_current_symptom(text: str) -> bool:
     """True when the text describes a symptom the patient has now (not denied, past or hypothetical)."""
-    return bool(extract(text).current())
+    return bool(extract(text).current() - CONTEXT_CONCEPTS)
 
 
 def mentions_condition(text: str) -> bool:
