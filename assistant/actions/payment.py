@@ -62,6 +62,63 @@ def offline_payment(services: Any, lang: str, what_zh: str = "这笔费用", wha
     return text, cites
 
 
+_CT = r"(?<![A-Za-z])CT(?![A-Za-z])"  # not the "ct" inside "deductible"
+# Everyday words for fee items (fee_items.csv); CT without a site is read as the chest CT, said so.
+_WORD_ITEMS = [
+    (re.compile(r"(上腹|腹部|肚子).{0,4}" + _CT + r"|增强" + _CT, re.I), "EXM-CT-ABD-E", None),
+    (re.compile(r"(胸|肺).{0,4}" + _CT, re.I), "EXM-CT-CHEST", None),
+    (re.compile(_CT, re.I), "EXM-CT-CHEST", ("CT没说部位，按胸部CT平扫260元估算；如果是上腹部CT增强(480元)请告诉我",
+                                                 "CT without a site: estimated as a chest CT (260 CNY); tell me if it was an enhanced abdominal CT (480 CNY)")),
+    (re.compile(r"核磁|磁共振|(?<![A-Za-z])MRI(?![A-Za-z])", re.I), "EXM-MRI-HEAD", None),
+    (re.compile(r"胸片|拍片|X光|x光", re.I), "EXM-DR-CHEST", None),
+    (re.compile(r"心电图|(?<![A-Za-z])ECG(?![A-Za-z])", re.I), "EXM-ECG", None),
+    (re.compile(r"B超|彩超|超声", re.I), "EXM-US-ABD", None),
+    (re.compile(r"胃镜"), "EXM-GASTRO", None),
+    (re.compile(r"肠镜"), "EXM-COLON", None),
+    (re.compile(r"验血|抽血化验|血常规"), "LAB-CBC", None),
+    (re.compile(r"尿常规|验尿"), "LAB-URINE", None),
+]
+_REG_FEE = re.compile(r"(挂号费?|诊察费|门诊费)\s*(\d+(?:\.\d+)?)\s*(块|元)?")
+_TOTAL = re.compile(r"(?:一共|总共|合计|共计|总计|花了|大概|大约)\s*(\d+(?:\.\d+)?)\s*(?:块|元|rmb|yuan)?|(\d+(?:\.\d+)?)\s*(?:块|元)(?:钱)?\s*(?:左右|上下)", re.I)
+
+
+def rough_bill(text: str, fee_items: Any, already: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Bill lines from everyday words (挂号费50, 拍了个CT, 一共300块左右): fee items by their common names,
+    the registration fee by its amount, and a total whose unnamed part is estimated as class B (乙类). Returns the
+    lines and the assumptions made, to be said with the estimate."""
+    out: list[dict[str, Any]] = []
+    notes: list[str] = []
+    codes = set(already)
+    m = _REG_FEE.search(text)
+    if m:
+        amount = Decimal(m.group(2))
+        code = next((c for c, f in fee_items.items() if c.startswith("REG-") and c not in ("REG-EMERG", "REG-FEVER")
+                     and Decimal(str(f.unit_price_cny)) == amount), None)
+        if code and code not in codes:
+            out.append({"fee_item_code": code, "quantity": "1"})
+            codes.add(code)
+        elif code is None:
+            out.append({"name_zh": "挂号费(诊察费)", "amount_cny": str(amount), "category": "甲"})
+    for rx, code, note in _WORD_ITEMS:
+        if code in fee_items and code not in codes and rx.search(text):
+            if code == "EXM-CT-CHEST" and "EXM-CT-ABD-E" in codes:
+                continue
+            out.append({"fee_item_code": code, "quantity": "1"})
+            codes.add(code)
+            if note:
+                notes.append(note[0])
+    t = _TOTAL.search(text)
+    if t:
+        total = Decimal(t.group(1) or t.group(2))
+        named = sum((Decimal(str(fee_items[c].unit_price_cny)) for c in codes if c in fee_items), Decimal(0))
+        named += sum((Decimal(i["amount_cny"]) for i in out if "amount_cny" in i), Decimal(0))
+        rest = total - named
+        if rest > 0:
+            out.append({"name_zh": "未列明的费用(药品等)", "amount_cny": str(rest), "category": "乙"})
+            notes.append(f"总金额{total:g}元中未列明项目的{rest:g}元按乙类(先自付10%)估算，实际以收费明细为准")
+    return out, notes
+
+
 def deductible_answer(text: str, intent: str = "") -> str | None:
     """The answer to "has this year's deductible been reached?": met, not_met, unknown, or None."""
     t = text.strip().lower()
@@ -116,8 +173,14 @@ class ActionPayment(Action):
             put("payment_plan", plan)
         if (pc := parse_personnel(text)) and slots["payment_plan"] != "resident":
             put("payment_personnel", pc)
-        if items := parse_items(text, self.services.hospital.fee_items):
-            put("payment_items", [{"fee_item_code": i["fee_item_code"], "quantity": str(i["quantity"])} for i in items])
+        items = [{"fee_item_code": i["fee_item_code"], "quantity": str(i["quantity"])} for i in parse_items(text, self.services.hospital.fee_items)]
+        rough, notes = rough_bill(text, self.services.hospital.fee_items, {i["fee_item_code"] for i in items})
+        items += rough
+        if items:
+            put("payment_items", items)
+            put("payment_bill_notes", notes or None)
+            put("payment_bill_misses", 0)
+            put("requested_bill", False)
         wants_to_pay = bool(PAY_WORDS.search(text))
         intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")
         appt = slots["payment_appointment"]
@@ -132,8 +195,26 @@ class ActionPayment(Action):
                               ("personnel", slots["payment_plan"] == "employee" and not slots["payment_personnel"]),
                               ("bill", not slots["payment_items"] and not slots["payment_appointment"])):
             if missing:
-                dispatcher.utter_message(text=ASK[need][lang == "en"], json_message={"intent": "payment"})
-                return events + [ActiveLoop(self.name())]
+                ask = ASK[need][lang == "en"]
+                if need == "bill" and tracker.get_slot("requested_bill"):
+                    misses = int(tracker.get_slot("payment_bill_misses") or 0) + 1
+                    events.append(SlotSet("payment_bill_misses", misses))
+                    if misses >= 2:  # two answers I could not read: a person can look at the bill
+                        dispatcher.utter_message(
+                            text=("抱歉，我还是没能看懂这张账单。可以把缴费单上的项目和金额发给我（比如“主任医师诊察费50，胸部CT260”），"
+                                  "或者说一个总金额（比如“一共300元，都是药”）；也可以转人工，或到1号楼1楼医保服务窗口咨询。需要转人工吗？")
+                            if lang == "zh" else
+                            ("Sorry, I still can't read this bill. Send the items and amounts on the bill, or a total (e.g. \"300 CNY, all medicines\"); "
+                             "or I can pass you to a person. Would you like a person?"),
+                            json_message={"intent": "payment"})
+                        # The loop ends so that a yes reaches the manager's offer (a person); the slots
+                        # stay, so a bill given later continues the estimate.
+                        return events + [SlotSet("offer", "human"), SlotSet("requested_bill", False),
+                                         SlotSet("payment_bill_misses", 0), ActiveLoop(None)]
+                    ask = ("没能从这句话里认出费用项目。" if lang == "zh" else "I couldn't find fee items in that. ") + ask + (
+                        "也可以说总金额，比如“一共300元左右，主要是药”。" if lang == "zh" else " You can also give a total, e.g. \"about 300 CNY, mostly medicines\".")
+                dispatcher.utter_message(text=ask, json_message={"intent": "payment"})
+                return events + [SlotSet("requested_bill", need == "bill"), ActiveLoop(self.name())]
 
         standard = self._deductible_standard(slots)
         asked = tracker.get_slot("payment_asked") == "deductible"
@@ -174,6 +255,8 @@ class ActionPayment(Action):
         estimate = {k: data[k] for k in ("total", "fund_pays", "personal_account_pays", "cash_pays")}
         estimate.update(order_id=None, status="estimate")
         lines = data["explanation"][lang]
+        if slots.get("payment_bill_notes") or tracker.get_slot("payment_bill_notes"):
+            lines.insert(0, "；".join(slots.get("payment_bill_notes") or tracker.get_slot("payment_bill_notes")))
         head = (f"预计合计{data['total']:.2f}元:医保统筹支付{data['fund_pays']:.2f}元,个人账户支付"
                 f"{data['personal_account_pays']:.2f}元,现金/微信支付{data['cash_pays']:.2f}元。"
                 if lang == "zh" else
@@ -212,7 +295,7 @@ class ActionPayment(Action):
         appt = slots["payment_appointment"]
         if appt and appt.get("appointment_id") and not slots["payment_items"]:
             return f"appointment:{appt['appointment_id']}"
-        codes = ",".join(f"{i['fee_item_code']}x{i['quantity']}" for i in slots["payment_items"] or [])
+        codes = ",".join(f"{i.get('fee_item_code') or i.get('name_zh')}x{i.get('quantity') or i.get('amount_cny')}" for i in slots["payment_items"] or [])
         return "bill:" + hashlib.sha256(codes.encode()).hexdigest()[:16]
 
     async def _pay_appointment(self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str,
