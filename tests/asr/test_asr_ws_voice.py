@@ -42,7 +42,7 @@ async def talk(url, audio: bytes, start: dict, *, chunk=640, pace=0.0, stop=True
         while time.monotonic() < deadline:
             try:
                 raw = await asyncio.wait_for(ws.recv(), timeout=deadline - time.monotonic())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             if isinstance(raw, bytes):
                 binary.append(raw)

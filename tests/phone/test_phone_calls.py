@@ -15,7 +15,14 @@ from voice_helpers import cer, read_wav, voice_server
 
 from asr.audio import mulaw_encode
 from assistant.config import Settings
-from integrations.phone.audiosocket import KIND_AUDIO, KIND_DTMF, KIND_HANGUP, encode, encode_uuid, read_message
+from integrations.phone.audiosocket import (
+    KIND_AUDIO,
+    KIND_DTMF,
+    KIND_HANGUP,
+    encode,
+    encode_uuid,
+    read_message,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
