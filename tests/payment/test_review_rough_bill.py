@@ -70,3 +70,13 @@ def test_rough_bill_words():
 def test_english_words_do_not_read_as_ct():
     fees = load_hospital(Settings().hospital_dir).fee_items
     assert rough_bill("employee insurance, deductible met. Bill REG-CHIEF and DRG-MULTIVIT.", fees, set()) == ([], [])
+
+
+@pytest.mark.xfail(reason="the NLU calls this faq at 0.97 and the manager switches away from the payment loop; needs the manager's "
+                          "requested_bill/payment_asked claim in _continue_loop (reported)", strict=False)
+async def test_a_rough_bill_the_nlu_calls_faq_stays_in_the_payment_loop(engine):
+    chat = Chat(engine)
+    await chat("我要算一下医保")
+    await chat("职工医保在职")
+    r = await chat("就是门诊，开了点药，一共300块左右")
+    assert r.intent == "payment" and "起付线" in r.reply, r.reply
