@@ -57,9 +57,18 @@ _PERSONAL = re.compile(r"我|孩子|宝宝|儿子|女儿|老公|老婆|爱人|�
 MIN_CONFIDENCE = 0.45
 SWITCH_CONFIDENCE = 0.8
 _EXIT_LOOP = re.compile(r"^\s*(算了|不用了|不挂了|不约了|不看了|退出|取消吧|never ?mind|forget it|stop)\s*[。.!！]?\s*$", re.I)
-_CANCEL_APPT = re.compile(r"取消.{0,6}(预约|挂号|号)|退号|不去了.{0,4}(号|预约)|cancel.{0,20}(appointment|booking)", re.I)
+_CANCEL_APPT = re.compile(
+    r"取消.{0,6}(预约|挂号|号)|退号|不去了.{0,4}(号|预约)|cancel.{0,20}(appointment|booking)"
+    r"|(号|预约|挂号)(给我|帮我)?.{0,2}(取消|退)(了|掉)?|取消(刚才|刚刚|上次|之前|那个|这个)"
+    r"|(刚才|刚刚|之前|上次)(那个|的|约的|挂的)?.{0,4}(不要了|不用了|不去了|取消|退)|不去了.{0,6}退|退了吧|退掉",
+    re.I,
+)
 _RESCHEDULE = re.compile(r"改约|改(到|成|时间|天)|换(个|一个)?时间|调(整)?(到|时间)|reschedul|move my appointment|change my appointment", re.I)
-_MY_APPTS = re.compile(r"我(约|挂)了(什么|哪|几)|我的(预约|挂号)|查(一下|询)?.{0,4}(预约|挂号)(记录|情况)?|what (have|did) i book|my appointments?", re.I)
+_MY_APPTS = re.compile(
+    r"我(约|挂)了(什么|哪|几)|我的(预约|挂号)|查(一下|询)?.{0,4}(预约|挂号)(记录|情况)?|what (have|did) i book|my appointments?"
+    r"|我.{0,6}有没有.{0,2}(预约|挂号|约号|挂号记录)|(帮我|给我)(看看|查查|查一下|看一下).{0,8}(预约|挂号)(了|记录)?",
+    re.I,
+)
 
 
 class Safety(Protocol):
@@ -127,8 +136,10 @@ class DialogueManager:
             intent, confidence = forced, 1.0
         elif self.report_detector is not None and intent != "report" and self.report_detector(text):
             intent, confidence = "report", max(confidence, 0.9)  # pasted lab values
+        elif not state.active_loop and intent not in ("booking", "human") and (_CANCEL_APPT.search(text) or _MY_APPTS.search(text)):
+            intent, confidence = "booking", max(confidence, 0.9)  # "刚才那个不要了", "不去了，退了吧": the booking actions
         elif (
-            intent != "booking"
+            (intent != "booking" or confidence < MIN_CONFIDENCE)
             and not state.active_loop
             and any(e.get("entity") in ("department", "doctor") for e in entities)
             and _BOOK_VERB.search(text)
@@ -279,7 +290,12 @@ class DialogueManager:
                 text="好的，已结束当前办理。还有什么可以帮您？" if lang == "zh" else "OK, I've stopped that. What else can I do for you?"
             )
             return loop_intent
-        waiting_for_free_text = state.slots.get("requested_slot") in FREE_TEXT_SLOTS or len(msg["text"].strip()) <= 3
+        waiting_for_free_text = (
+            state.slots.get("requested_slot") in FREE_TEXT_SLOTS
+            or len(msg["text"].strip()) <= 3
+            # the payment skill asked for the bill or the deductible: "就是门诊，开了点药，一共300块左右" answers it
+            or (loop == "action_payment" and bool(state.slots.get("requested_bill") or state.slots.get("payment_asked")))
+        )
         switching = (
             not waiting_for_free_text
             and intent in CONTRACT_INTENTS

@@ -72,8 +72,6 @@ def test_english_words_do_not_read_as_ct():
     assert rough_bill("employee insurance, deductible met. Bill REG-CHIEF and DRG-MULTIVIT.", fees, set()) == ([], [])
 
 
-@pytest.mark.xfail(reason="the NLU calls this faq at 0.97 and the manager switches away from the payment loop; needs the manager's "
-                          "requested_bill/payment_asked claim in _continue_loop (reported)", strict=False)
 async def test_a_rough_bill_the_nlu_calls_faq_stays_in_the_payment_loop(engine):
     chat = Chat(engine)
     await chat("我要算一下医保")
