@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import re
 import socket
 import subprocess
 import threading
 import time
-import warnings
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,81 +59,16 @@ def telephone_copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-def cer(ref: str, hyp: str) -> float:
-    """Character error rate (Levenshtein over characters, punctuation and spaces ignored)."""
-    r, h = _PUNCT.sub("", ref), _PUNCT.sub("", hyp)
-    if not r:
-        return 0.0 if not h else 1.0
-    prev = list(range(len(h) + 1))
-    for i, rc in enumerate(r, 1):
-        cur = [i] + [0] * len(h)
-        for j, hc in enumerate(h, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rc != hc))
-        prev = cur
-    return prev[-1] / len(r)
-
-
-class StandInEngine:
-    """Used only while the real app does not import: same ``handle`` signature, echoes the words back."""
-
-    def __init__(self) -> None:
-        self.turns: list[Any] = []
-
-    async def handle(self, msg: Any, on_delta: Any = None) -> Any:
-        from assistant.api.schemas import ChatReply
-
-        self.turns.append(msg)
-        human = "转人工" in msg.text
-        intent = "human" if human else "booking" if ("挂" in msg.text or "预约" in msg.text) else "faq"
-        await asyncio.sleep(0.05)
-        return ChatReply(session_id=msg.session_id or f"s-standin-{len(self.turns)}",
-                         reply=f"您说的是：{msg.text}。请问还有什么可以帮您？", intent=intent, escalated=human,
-                         escalation_id="e-standin" if human else None)
-
-
-def _stand_in_app(settings: Settings) -> Any:
-    from fastapi import FastAPI
-
-    @contextlib.asynccontextmanager
-    async def noop(a: Any):  # type: ignore[no-untyped-def]
-        yield
-
-    app = FastAPI(lifespan=noop)
-    app.state.settings = settings
-    app.state.engine = StandInEngine()
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    return app
+from eval.voice import cer  # noqa: E402,F401  (one CER implementation, shared with the harness)
 
 
 def build_voice_app(settings: Settings) -> Any:
-    """The real app with the voice and phone routers and the AudioSocket listener wired in.
+    """The real app (its lifespan starts the AudioSocket listener when a port is set), with the speech
+    models loaded before the first call."""
+    from assistant.app import create_app
 
-    Falls back to a stand-in engine when the app factory cannot be imported (work in progress)."""
-    from assistant.api import voice
-    from integrations.phone import media_stream
-    from integrations.phone.lifespan import phone_lifespan
-
-    try:
-        from assistant.app import create_app
-
-        app = create_app(settings)
-        app.state.engine_kind = "real"
-    except ImportError as exc:
-        warnings.warn(f"voice tests use the stand-in engine: the app does not import ({exc})", stacklevel=1)
-        app = _stand_in_app(settings)
-        app.state.engine_kind = "stand-in"
-    paths = {getattr(r, "path", None) for r in app.router.routes}
-    if "/ws/voice" not in paths:
-        app.include_router(voice.router)
-    if "/integrations/phone/media-stream" not in paths:
-        app.include_router(media_stream.router)
+    app = create_app(settings)
+    app.state.engine_kind = "real"
     inner = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
@@ -145,8 +77,7 @@ def build_voice_app(settings: Settings) -> Any:
 
         async with inner(a) as state:
             await get_runtime(a.state).warm_up()  # load whisper and the voice before the first call
-            async with phone_lifespan(a):
-                yield state
+            yield state
 
     app.router.lifespan_context = lifespan
     return app
