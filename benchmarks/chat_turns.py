@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -30,12 +31,16 @@ SCRIPTS = {
     "faq": ["周六有门诊吗", "停车怎么收费", "做胃镜前要注意什么", "ICU探视时间是什么时候", "病历复印多少钱一页"],
 }
 SCRIPT = SCRIPTS["rules"]
+_rng = random.Random(7)
 
 
 async def session(client: httpx.AsyncClient, turns: int, latencies: list[float], errors: list[str],
-                  script: list[str] = SCRIPT) -> None:
+                  script: list[str] = SCRIPT, think_s: float = 0.0) -> None:
     sid = None
     for i in range(turns):
+        if think_s and i:
+            # a patient reads the reply and types the next message (jittered, so sessions do not march in step)
+            await asyncio.sleep(think_s * _rng.uniform(0.5, 1.5))
         body = {"text": script[i % len(script)]}
         if sid:
             body["session_id"] = sid
@@ -48,22 +53,23 @@ async def session(client: httpx.AsyncClient, turns: int, latencies: list[float],
         sid = r.json()["session_id"]
 
 
-async def drive(base: str, sessions: int, turns: int) -> None:
+async def drive(base: str, sessions: int, turns: int, think_s: float) -> None:
     limits = httpx.Limits(max_connections=sessions, max_keepalive_connections=sessions)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        for name, script in SCRIPTS.items():
+        for name, script, think in [(n, sc, t) for n, sc in SCRIPTS.items() for t in (think_s, 0.0)]:
+            name = f"{name}, {'think ' + format(think, 'g') + ' s' if think else 'no think time (saturation)'}"
             await session(client, len(script), [], [], script)  # warm-up
             latencies: list[float] = []
             errors: list[str] = []
             t0 = time.perf_counter()
-            await asyncio.gather(*(session(client, turns, latencies, errors, script) for _ in range(sessions)))
+            await asyncio.gather(*(session(client, turns, latencies, errors, script, think) for _ in range(sessions)))
             wall = time.perf_counter() - t0
             lat = sorted(latencies)
             q = statistics.quantiles(lat, n=100)
             print(f"[{name}] sessions={sessions} turns={len(lat)} errors={len(errors)}")
             print(f"[{name}] throughput: {len(lat) / wall:.1f} turns/s")
             print(f"[{name}] latency per turn: p50 {q[49] * 1000:.1f} ms  p95 {q[94] * 1000:.1f} ms  p99 {q[98] * 1000:.1f} ms")
-            if name == "rules":
+            if name.startswith("rules"):
                 print(f"[{name}] p95 vs 50 ms target: {q[94] * 1000 / 50:.2f}x of budget")
 
 
@@ -72,9 +78,10 @@ def main() -> None:
     ap.add_argument("--url", help="an already running server")
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--turns", type=int, default=25, help="turns per session")
+    ap.add_argument("--think", type=float, default=1.0, help="seconds a patient takes between turns (also run with 0)")
     args = ap.parse_args()
     if args.url:
-        asyncio.run(drive(args.url, args.sessions, args.turns))
+        asyncio.run(drive(args.url, args.sessions, args.turns, args.think))
         return
     from tests.server import free_port
 
@@ -93,7 +100,7 @@ def main() -> None:
                 except httpx.HTTPError:
                     pass
                 time.sleep(0.5)
-            asyncio.run(drive(base, args.sessions, args.turns))
+            asyncio.run(drive(base, args.sessions, args.turns, args.think))
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -53,6 +53,17 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time; letting concurrent transactions collide makes its busy
+        # handler sleep (up to 100 ms a try). Queue this process's hot-path writes instead.
+        self._write_lock = asyncio.Lock() if url.startswith("sqlite") else None
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
 
     @property
     def is_sqlite(self) -> bool:

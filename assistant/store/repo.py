@@ -114,7 +114,7 @@ async def get_conversation(db: Database, session_id: str) -> Conversation | None
 async def create_conversation(
     db: Database, session_id: str, *, channel: str, lang: str, external_user: str | None = None
 ) -> Conversation:
-    async with db.session() as s:
+    async with db.writing(), db.session() as s:
         conv = Conversation(id=session_id, channel=channel, lang=lang, state={}, external_user=external_user)
         s.add(conv)
         await s.commit()
@@ -139,7 +139,7 @@ async def record_turn(
     Returns the escalation id when one was opened.
     """
     escalation_id: str | None = None
-    async with db.session() as s:
+    async with db.writing(), db.session() as s:
         conv = await s.get(Conversation, session_id, with_for_update=not db.is_sqlite)
         if conv is None:
             conv = Conversation(id=session_id, channel=channel, lang=lang, state={})
