@@ -234,8 +234,8 @@ async def _llm_ready(services: Services) -> bool | str:
 
 async def _speech_ready(app: FastAPI) -> bool | str:
     runtime = getattr(app.state, "voice", None)
-    if runtime is not None and getattr(runtime, "_recognizer", None) is not None:
-        return True
+    if runtime is not None and getattr(runtime, "_recognizer", None) is not None and getattr(runtime, "_speaker", None) is not None:
+        return True  # both the recogniser and the voice are loaded (the voice loads TensorFlow: seconds of CPU)
     return False if app.state.settings.should_warm_up else "on first use"
 
 
