@@ -153,6 +153,8 @@ class ActionTriage(Action):
         text = tracker.latest_message.get("text") or ""
         in_loop = getattr(tracker, "active_loop_name", None) == self.name()
         state = tracker.get_slot("triage_state") if in_loop else None
+        if state is None and (tracker.latest_message.get("metadata") or {}).get("triage_followup"):
+            state = tracker.get_slot("triage_last")  # details added after a result: reassess with them
         outcome = assess(text, state if isinstance(state, dict) else None, self.services.hospital)
         log.debug("triage turn", extra={"pii": {"text": mask_text(text)}, "level": outcome.level})
         if outcome.emergency:
@@ -164,7 +166,7 @@ class ActionTriage(Action):
             return [SlotSet("triage_state", outcome.state), ActiveLoop(self.name())]
         reply, payload, bookable = final_message(outcome, self.services, lang)
         dispatcher.utter_message(text=reply, json_message=payload)
-        events: list[dict[str, Any]] = [SlotSet("triage_state", None), ActiveLoop(None)]
+        events: list[dict[str, Any]] = [SlotSet("triage_state", None), SlotSet("triage_last", outcome.state), ActiveLoop(None)]
         if bookable:
             events.insert(1, SlotSet("department", outcome.department))
             events.append(SlotSet("offer", "booking"))  # "好的" next turn starts booking with this department

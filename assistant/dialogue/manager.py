@@ -54,6 +54,7 @@ LOOP_INTENTS = {
 FREE_TEXT_SLOTS = {"patient_name", "name", "person_name"}
 _BOOK_VERB = re.compile(r"挂|预约|约个?号|\bbook\b|appointment", re.I)
 _PERSONAL = re.compile(r"我|孩子|宝宝|儿子|女儿|老公|老婆|爱人|爸|妈|爷爷|奶奶|外公|外婆|家人|\b(I|I'm|my|me|he|she|his|her)\b")
+_NO_MORE_SYMPTOMS = re.compile(r"^\s*(也?没有|没|无)(其他|别的|其它)?(的)?(症状|不舒服|了|发烧|发热|吐|出血|流血)|^\s*no (other )?(symptoms|fever|blood|bleeding|vomiting)\b", re.I)
 MIN_CONFIDENCE = 0.45
 SWITCH_CONFIDENCE = 0.8
 _EXIT_LOOP = re.compile(r"^\s*(算了|不用了|不挂了|不约了|不看了|退出|取消吧|never ?mind|forget it|stop)\s*[。.!！]?\s*$", re.I)
@@ -185,6 +186,10 @@ class DialogueManager:
                 state.apply(ActiveLoop(None))
                 state.apply(SlotSet("requested_slot", None))
             route_intent = await self._route(state, msg, intent, confidence, dispatcher, run)
+        elif self._triage_followup(state, text, intent, confidence, entities):
+            msg["metadata"]["triage_followup"] = True
+            route_intent = "triage"
+            await self._run("action_triage", state, msg, dispatcher, run)
         elif state.active_loop:
             route_intent = await self._continue_loop(state, msg, intent, confidence, dispatcher, run)
         else:
@@ -202,6 +207,24 @@ class DialogueManager:
         reply.intent = final_intent
         state.apply(BotUttered(text=reply.text, data={"intent": final_intent}))
         return TurnOutcome(reply=reply, intent=final_intent, confidence=confidence, actions_run=run)
+
+    def _triage_followup(
+        self, state: TrackerState, text: str, intent: str, confidence: float, entities: list[dict[str, Any]]
+    ) -> bool:
+        """Details added right after a triage result (35岁，女的 / 有点恶心，没有吐 / 没有其他症状) reassess it
+        with what was already said, instead of falling to 'I didn't understand'."""
+        if state.active_loop or state.last_intent != "triage" or not state.slots.get("triage_last"):
+            return False
+        if intent in ("booking", "payment", "report", "human", "affirm", "choose", "greeting"):
+            return False
+        if intent == "faq" and confidence >= MIN_CONFIDENCE:
+            return False
+        about_patient = any(e.get("entity") in ("age", "relationship") for e in entities)
+        return bool(
+            about_patient
+            or _NO_MORE_SYMPTOMS.match(text)
+            or (self.symptom_detector is not None and self.symptom_detector(text))
+        )
 
     def _sounds_medical(self, text: str, intent: str, confidence: float, state: TrackerState) -> bool:
         """A symptom or condition in a message the classifier could not place: assess it as triage."""

@@ -1,0 +1,33 @@
+"""Details a patient adds right after a triage result are assessed with what they already said."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from assistant.app import build_engine, build_services
+from assistant.clock import FixedClock
+from assistant.events import UserText
+
+pytestmark = pytest.mark.integration
+
+
+async def test_details_after_a_result_reassess_instead_of_confusion(settings):
+    services = await build_services(settings, clock=FixedClock(datetime(2026, 11, 23, 10, 0)))
+    engine = build_engine(services)
+    try:
+        first = await engine.handle(UserText(session_id=None, text="头痛三天了"))
+        assert first.triage is not None and first.triage.level == "routine"
+        sid = first.session_id
+        age = await engine.handle(UserText(session_id=sid, text="35岁，女的"))
+        assert age.intent == "triage" and age.triage is not None  # not "I didn't understand"
+        assert age.triage.department == first.triage.department  # the headache is still the complaint
+        more = await engine.handle(UserText(session_id=sid, text="有点恶心，没有吐"))
+        assert more.triage is not None and more.triage.department == "neurology"
+        # a new request is not swallowed by the follow-up
+        booking = await engine.handle(UserText(session_id=sid, text="帮我挂神经内科的号"))
+        assert booking.intent == "booking"
+    finally:
+        await services.bus.close()
+        await services.db.close()
