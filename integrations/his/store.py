@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -302,21 +302,12 @@ class StoreHIS:
             self._audit(s, "appointment.hold", row, actor)
             return to_appointment(row)
 
-        for _ in range(RETRIES):
-            try:
-                return await self._tx(work)
-            except IntegrityError as e:
-                kind = self._classify(e)
-                if kind == "idempotent_replay" and idempotency_key:
-                    done = await self._by_key(idempotency_key)
-                    if done is not None:
-                        return done
-                if kind == "retry":
-                    continue
-                if kind == "duplicate_patient_day":
-                    raise BookingError(kind, dept_id=slot.dept_id, date=ref.date) from None
-                raise BookingError("slot_taken" if kind != "conflict" else "conflict") from None
-        raise BookingError("conflict")
+        def refused(kind: str) -> BookingError:
+            if kind == "duplicate_patient_day":
+                return BookingError(kind, dept_id=slot.dept_id, date=ref.date)
+            return BookingError("slot_taken" if kind != "conflict" else "conflict")
+
+        return await self._write_appointment(work, idempotency_key, refused)
 
     async def _transition(self, appointment_id: str, to: str, actor: str, reason: str | None = None) -> Appointment:
         expired = False
@@ -422,6 +413,17 @@ class StoreHIS:
             self._audit(s, "appointment.rescheduled", row, actor, None, rescheduled_from=old.id)
             return to_appointment(row)
 
+        return await self._write_appointment(
+            work, idempotency_key,
+            lambda kind: BookingError(kind if kind in ("slot_taken", "duplicate_patient_day") else "conflict"),
+        )
+
+    async def _write_appointment(
+        self, work: Any, idempotency_key: str | None, refused: Callable[[str], BookingError]
+    ) -> Appointment:
+        """Run a transaction that writes an appointment: the database's unique indexes decide races.
+        A replay of the same idempotency key returns the first result; a lost race is retried; any
+        other constraint becomes the refusal ``refused(kind)`` says."""
         for _ in range(RETRIES):
             try:
                 return await self._tx(work)
@@ -433,7 +435,7 @@ class StoreHIS:
                         return done
                 if kind == "retry":
                     continue
-                raise BookingError(kind if kind in ("slot_taken", "duplicate_patient_day") else "conflict") from None
+                raise refused(kind) from None
         raise BookingError("conflict")
 
     async def get_appointment(self, appointment_id: str) -> Appointment | None:
