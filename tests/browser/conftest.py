@@ -3,53 +3,20 @@ background thread, and Debian's Chromium driven by Playwright (never a downloade
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 # tests/ has no __init__.py: pytest puts this directory on sys.path, so siblings import by name.
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS, MOBILE, route_paths
 
+from tests.server import free_port, serve_app  # noqa: F401  (free_port is used by browser tests)
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serve(app, timeout: float = 120.0) -> Iterator[str]:
-    """Run an ASGI app under uvicorn in a thread until the block ends; yields its base URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws_max_size=1 << 20
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True, name=f"uvicorn-{port}")
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.started:
-            break
-        if not thread.is_alive():
-            raise RuntimeError("server thread died during start-up")
-        time.sleep(0.05)
-    else:
-        raise RuntimeError("server did not start in time")
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+# one way to run a server in tests: tests/server.py
+serve = serve_app
 
 
 def build_real_app(data_dir: Path):

@@ -6,14 +6,10 @@ closes it with a disposition; an administrator manages staff accounts."""
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from browser_helpers import SCREENSHOT_DIR, open_chat, send, wait_reply
 from playwright.sync_api import Browser, Page, expect
 
@@ -24,42 +20,21 @@ NURSE = ("nurse.li", "nurse-password-1")
 DESKTOP = {"width": 1280, "height": 860}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def console_server(tmp_path_factory) -> Iterator[str]:
-    """The real app with a known administrator, plus the chat page router, under uvicorn."""
-    from assistant.api import web
-    from assistant.app import create_app
+    """The real app (chat page, console, staff API) with a known administrator and a nurse."""
     from assistant.config import Settings
+    from tests.server import running_server
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("console"), environment="test", llm_enabled=False,
                         admin_user=ADMIN[0], admin_password=ADMIN[1])
-    app = create_app(settings)
-    app.include_router(web.router)  # the chat page at "/" (a no-op duplicate once the factory wires it)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    with httpx.Client(base_url=base, timeout=30) as c:
-        token = c.post("/api/v1/staff/login", json={"username": ADMIN[0], "password": ADMIN[1]}).json()["access_token"]
-        r = c.post("/api/v1/staff/users", headers={"Authorization": f"Bearer {token}"},
-                   json={"username": NURSE[0], "password": NURSE[1], "role": "nurse", "display_name": "李护士"})
-        assert r.status_code == 201, r.text
-    try:
+    with running_server(settings, timeout=120) as base:
+        with httpx.Client(base_url=base, timeout=30) as c:
+            token = c.post("/api/v1/staff/login", json={"username": ADMIN[0], "password": ADMIN[1]}).json()["access_token"]
+            r = c.post("/api/v1/staff/users", headers={"Authorization": f"Bearer {token}"},
+                       json={"username": NURSE[0], "password": NURSE[1], "role": "nurse", "display_name": "李护士"})
+            assert r.status_code == 201, r.text
         yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @contextlib.contextmanager
