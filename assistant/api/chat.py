@@ -63,7 +63,10 @@ async def ws_chat(ws: WebSocket) -> None:
                     raise ValueError("not an object")
                 if data.get("type") == "resume":
                     # a page (re)connecting: watch its conversation for staff messages without a turn
-                    sid = str(data.get("session_id") or "")
+                    sid = data.get("session_id")
+                    if not isinstance(sid, str) or not sid:
+                        await send(_error("invalid_request", "resume needs the session_id of an existing conversation"))
+                        continue
                     try:
                         await engine.open_session(sid, channel="web", lang="zh")
                     except AppError as exc:

@@ -207,3 +207,19 @@ def test_patient_numbers_never_reach_info_logs(tmp_path, caplog):
     line = JsonFormatter().format(record)
     assert "13812345678" not in line and "110101199003077777" not in line
     assert "138****5678" in line
+
+
+async def test_resume_reattaches_without_a_turn_and_refuses_bad_ids(server):
+    async with websockets.connect(ws_url(server, "/ws/chat")) as ws:
+        await ws.send(json.dumps({"text": "你好"}))
+        while (m := json.loads(await ws.recv()))["type"] == "delta":
+            pass
+        sid = m["session_id"]
+    async with websockets.connect(ws_url(server, "/ws/chat")) as ws:
+        await ws.send(json.dumps({"type": "resume", "session_id": sid}))
+        assert json.loads(await ws.recv()) == {"type": "resumed", "session_id": sid}
+        for bad in ({"type": "resume"}, {"type": "resume", "session_id": ""}, {"type": "resume", "session_id": 42}):
+            await ws.send(json.dumps(bad))
+            assert json.loads(await ws.recv())["error"]["code"] == "invalid_request"
+        await ws.send(json.dumps({"type": "resume", "session_id": "s-nobody"}))
+        assert json.loads(await ws.recv())["error"]["code"] == "unknown_session"
