@@ -223,3 +223,16 @@ async def test_resume_reattaches_without_a_turn_and_refuses_bad_ids(server):
             assert json.loads(await ws.recv())["error"]["code"] == "invalid_request"
         await ws.send(json.dumps({"type": "resume", "session_id": "s-nobody"}))
         assert json.loads(await ws.recv())["error"]["code"] == "unknown_session"
+
+
+def test_a_turn_with_numbers_logs_none_of_them(client, caplog):
+    from assistant.logging import JsonFormatter
+
+    with caplog.at_level(logging.DEBUG):
+        r = client.post("/api/v1/chat", json={"text": "我的电话13812345678，身份证110101199003077774，帮我挂号"})
+    assert r.status_code == 200
+    formatted = [JsonFormatter().format(rec) for rec in caplog.records if rec.levelno >= logging.INFO]
+    assert any('"msg": "turn"' in line for line in formatted)  # the turn was logged...
+    for line in formatted:  # ...without the patient's numbers or words
+        assert "13812345678" not in line and "110101199003077774" not in line and "帮我挂号" not in line
+    assert "13812345678" not in r.json()["reply"]
