@@ -1288,6 +1288,16 @@ class _ChooseAppointment(_BookingAction):
     def _end(self) -> list[dict[str, Any]]:
         return [SlotSet("booking_targets", None), SlotSet("booking_target", None), ActiveLoop(None)]
 
+    def _too_late(self, dispatcher: CollectingDispatcher, appt: Any, lang: str) -> bool:
+        """Past the free-cancellation deadline (18:00 the day before): say so; nothing can change."""
+        if rules.can_cancel(appt.date, self.svc.now()):
+            return False
+        dispatcher.utter_message(
+            text=reason_text(self.tx, "cancel_too_late", {"deadline": rules.free_cancel_deadline(appt.date)}, lang, self.svc.now()),
+            json_message={"intent": "booking"},
+        )
+        return True
+
     async def chosen(self, dispatcher: CollectingDispatcher, tracker: Tracker, appointment_id: str, lang: str, first: bool = False) -> list[dict[str, Any]]:
         raise NotImplementedError
 
@@ -1303,9 +1313,7 @@ class ActionCancelAppointment(_ChooseAppointment):
 
     async def chosen(self, dispatcher: CollectingDispatcher, tracker: Tracker, appointment_id: str, lang: str, first: bool = False) -> list[dict[str, Any]]:
         appt = await self.svc.get(appointment_id)
-        if not rules.can_cancel(appt.date, self.svc.now()):
-            dispatcher.utter_message(text=reason_text(self.tx, "cancel_too_late", {"deadline": rules.free_cancel_deadline(appt.date)}, lang, self.svc.now()),
-                                     json_message={"intent": "booking"})
+        if self._too_late(dispatcher, appt, lang):
             return self._end()
         dispatcher.utter_message(
             text=t(lang, f"确定要取消{self.tx.appt_line(appt, lang)}的预约吗？就诊前一日18:00前取消免费，已支付的挂号费全额原路退回。",
@@ -1349,9 +1357,7 @@ class ActionRescheduleAppointment(_ChooseAppointment):
 
     async def chosen(self, dispatcher: CollectingDispatcher, tracker: Tracker, appointment_id: str, lang: str, first: bool = False) -> list[dict[str, Any]]:
         appt = await self.svc.get(appointment_id)
-        if not rules.can_cancel(appt.date, self.svc.now()):
-            dispatcher.utter_message(text=reason_text(self.tx, "cancel_too_late", {"deadline": rules.free_cancel_deadline(appt.date)}, lang, self.svc.now()),
-                                     json_message={"intent": "booking"})
+        if self._too_late(dispatcher, appt, lang):
             return self._end()
         patient = await self.svc.his.get_patient(appt.patient_id)
         dispatcher.utter_message(text=t(lang, f"好的，为您改约{self.tx.appt_line(appt, lang)}的预约。", f"OK, let's move {self.tx.appt_line(appt, lang)}."),
