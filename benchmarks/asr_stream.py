@@ -140,6 +140,8 @@ async def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="threads per decoder")
     ap.add_argument("--full-window", action="store_true", help="encode Whisper's padded 30 s window")
     ap.add_argument("--endpoint-ms", type=int, default=600)
+    ap.add_argument("--beam", type=int, default=Settings().whisper_beam_size, help="beam size of finals")
+    ap.add_argument("--speculate-ms", type=int, default=None, help="silence before the speculative final")
     args = ap.parse_args()
     load_before = os.getloadavg()
     settings = Settings()
@@ -147,7 +149,11 @@ async def main() -> None:
     prompt = build_initial_prompt(hospital)
     model_dir = settings.whisper_model_dir or assemble_packaged_model(Path(tempfile.gettempdir()) / "pa-bench-models")
     rec = Recognizer(model_dir, initial_prompt=prompt, workers=args.workers,
-                     cpu_threads=args.threads, trim_window=not args.full_window)
+                     cpu_threads=args.threads, trim_window=not args.full_window, beam_size=args.beam)
+    if args.speculate_ms is not None:
+        import asr.stream
+
+        asr.stream.SPECULATE_MS = args.speculate_ms
     fixtures = load_fixtures()
 
     # Batch: real-time factor and CER (beam 5, the final decode)
