@@ -16,6 +16,7 @@ from integrations.wechat.crypto import CryptoError, MessageCrypto, check_signatu
 from integrations.wechat.inbox import make_inbox
 from integrations.wechat.messages import XmlRejected, message_from_fields, parse_xml
 from integrations.wechat.replies import SUCCESS, text_reply
+from integrations.wechat.tokens import make_token_cache
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -37,7 +38,8 @@ async def get_adapter(app: FastAPI) -> WeChatAdapter:
         s = app.state.services.settings
         client = None
         if s.wechat_appid and s.wechat_appsecret:
-            client = WeChatClient(s.wechat_appid, s.wechat_appsecret, s.wechat_api_base, timeout_s=s.wechat_api_timeout_s)
+            client = WeChatClient(s.wechat_appid, s.wechat_appsecret, s.wechat_api_base, timeout_s=s.wechat_api_timeout_s,
+                                  token_cache=make_token_cache(s.redis_url, s.wechat_appid))
         adapter = WeChatAdapter(app.state, make_inbox(s.redis_url), client)
         app.state.wechat = adapter
     return adapter

@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from integrations.wechat.tokens import LocalTokenCache, TokenCache
+
 log = logging.getLogger(__name__)
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # invalid / expired access token: refresh and retry once
@@ -59,18 +61,18 @@ class WeChatClient:
         backoff_s: float = 0.2,
         monotonic: Callable[[], float] = time.monotonic,
         http: httpx.AsyncClient | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
         self.appid, self.appsecret = appid, appsecret
         self.api_base = api_base.rstrip("/")
         self.attempts, self.backoff_s = max(1, attempts), backoff_s
         self._monotonic = monotonic
         self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout_s), trust_env=False)
-        self._token: str | None = None
-        self._expires_at = 0.0
-        self._token_lock = asyncio.Lock()
+        self._tokens: TokenCache = token_cache or LocalTokenCache(monotonic)
 
     async def close(self) -> None:
         await self._http.aclose()
+        await self._tokens.close()
 
     # ---- transport ----------------------------------------------------------------------------
     async def _request(self, api: str, method: str, path: str, *, idempotent: bool, **kw: Any) -> httpx.Response:
@@ -112,13 +114,19 @@ class WeChatClient:
         return body
 
     # ---- access token -------------------------------------------------------------------------
-    async def access_token(self, *, force: bool = False) -> str:
-        """The cached token, fetched again when it is within five minutes of expiry (or ``force``)."""
-        if not force and self._token and self._monotonic() < self._expires_at - REFRESH_MARGIN_S:
-            return self._token
-        async with self._token_lock:
-            if not force and self._token and self._monotonic() < self._expires_at - REFRESH_MARGIN_S:
-                return self._token
+    async def access_token(self) -> str:
+        """The shared token, fetched again when it is within five minutes of expiry or was rejected.
+
+        Only one fetch runs at a time (per process, or per deployment with the Redis cache); whoever
+        waited for it uses the token the first one stored instead of fetching another.
+        """
+        token = await self._tokens.get()
+        if token:
+            return token
+        async with self._tokens.refresh_lock():
+            token = await self._tokens.get()
+            if token:
+                return token
             resp = await self._request(
                 "token", "GET", "/cgi-bin/token", idempotent=True,
                 params={"grant_type": "client_credential", "appid": self.appid, "secret": self.appsecret},
@@ -126,13 +134,11 @@ class WeChatClient:
             body = self._json("token", resp)
             if body.get("errcode") or not body.get("access_token"):
                 raise WeChatApiError("token", int(body.get("errcode") or -2), str(body.get("errmsg") or "no access_token"))
-            self._token = str(body["access_token"])
-            self._expires_at = self._monotonic() + float(body.get("expires_in") or 7200)
+            token = str(body["access_token"])
+            expires_in = float(body.get("expires_in") or 7200)
+            await self._tokens.put(token, max(1.0, expires_in - REFRESH_MARGIN_S))
             log.info("wechat access token refreshed", extra={"expires_in": body.get("expires_in")})
-            return self._token
-
-    def invalidate_token(self) -> None:
-        self._token, self._expires_at = None, 0.0
+            return token
 
     async def _call(self, api: str, method: str, path: str, *, idempotent: bool, raw: bool = False, **kw: Any) -> Any:
         """A token-authenticated call; refreshes the token once on 40001/42001 and backs off on busy."""
@@ -152,8 +158,7 @@ class WeChatClient:
                 return resp if raw else body
             if code in TOKEN_ERRORS and not refreshed:
                 log.info("wechat access token rejected; refreshing", extra={"api": api, "errcode": code})
-                if token == self._token:
-                    self.invalidate_token()
+                await self._tokens.discard(token)
                 refreshed = True
                 continue
             if code in BUSY_ERRORS and busy_tries + 1 < self.attempts:

@@ -29,6 +29,9 @@ class FakeWeChat:
     delays: dict[str, float] = field(default_factory=dict)  # path -> seconds to stall before answering
     fail_5xx: dict[str, int] = field(default_factory=dict)  # path -> how many 502s to answer first
     lock: threading.Condition = field(default_factory=threading.Condition)
+    # WeChat's rule: fetching a new token retires the earlier ones after about five minutes.
+    previous_token_grace_s: float = 300.0
+    retire_at: dict[str, float] = field(default_factory=dict)  # token -> monotonic time it stops working
 
     def invalidate_tokens(self, how: str = "invalid") -> None:
         """Make every issued token fail: ``invalid`` → 40001, ``expired`` → 42001."""
@@ -52,6 +55,8 @@ class FakeWeChat:
         state = self.tokens.get(token or "")
         if not token:
             return {"errcode": 41001, "errmsg": "access_token missing"}
+        if state == "valid" and time.monotonic() >= self.retire_at.get(token, float("inf")):
+            state = "invalid"
         if state is None or state == "invalid":
             return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
         if state == "expired":
@@ -76,6 +81,8 @@ class FakeWeChat:
                 if q.get("secret") != self.secret:
                     return js({"errcode": 40125, "errmsg": "invalid appsecret"})
                 token = f"ACCESS_TOKEN_{self.token_requests:04d}"
+                for old in self.tokens:
+                    self.retire_at.setdefault(old, time.monotonic() + self.previous_token_grace_s)
                 self.tokens[token] = "valid"
                 return js({"access_token": token, "expires_in": 7200})
         if path in ("/cgi-bin/message/custom/send", "/cgi-bin/message/template/send") and method == "POST":
