@@ -41,7 +41,7 @@ from assistant.services.container import Services
 from assistant.services.payments import build_payment_service
 from assistant.services.reports import ReportReader
 from assistant.services.settlement import build_settlement_engine
-from assistant.services.triage.extract import has_current_symptom, mentions_condition
+from assistant.services.triage.extract import describes_patient, has_current_symptom, mentions_condition
 from assistant.session.bus import make_bus, session_topic
 from assistant.staff.auth import StaffAccounts, TokenSigner, ensure_first_admin, load_or_create_secret
 from assistant.store import repo
@@ -90,6 +90,7 @@ def build_engine(services: Services) -> Engine:
         symptom_detector=mentions_condition,
         faq_probe=_faq_probe(services),
         current_symptom=has_current_symptom,
+        patient_detail=describes_patient,
         forms=forms, form_responses=responses, slots=slots,
     )
     return Engine(services, manager, guard=safety.guard)

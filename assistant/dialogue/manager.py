@@ -101,6 +101,7 @@ class DialogueManager:
         symptom_detector: Any = None,
         faq_probe: Any = None,
         current_symptom: Any = None,
+        patient_detail: Any = None,
         forms: dict[str, dict[str, Any]] | None = None,
         form_responses: dict[str, dict[str, str]] | None = None,
         slots: dict[str, Any] | None = None,
@@ -112,6 +113,7 @@ class DialogueManager:
         self.symptom_detector = symptom_detector
         self.faq_probe = faq_probe
         self.current_symptom = current_symptom
+        self.patient_detail = patient_detail  # text → True when it states the patient's age or sex
         self.forms = forms or {}
         self.form_responses = {**RESPONSES, **(form_responses or {})}
         self.domain: dict[str, Any] = {
@@ -219,7 +221,8 @@ class DialogueManager:
             return False
         if intent == "faq" and confidence >= MIN_CONFIDENCE:
             return False
-        about_patient = any(e.get("entity") in ("age", "relationship") for e in entities)
+        about_patient = any(e.get("entity") in ("age", "relationship") for e in entities) or bool(
+            self.patient_detail is not None and self.patient_detail(text))
         return bool(
             about_patient
             or _NO_MORE_SYMPTOMS.match(text)

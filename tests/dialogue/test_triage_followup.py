@@ -31,3 +31,18 @@ async def test_details_after_a_result_reassess_instead_of_confusion(settings):
     finally:
         await services.bus.close()
         await services.db.close()
+
+
+@pytest.mark.parametrize("detail", ["七十八了", "今年七十八", "男的"])
+async def test_an_age_or_sex_said_without_岁_after_a_result_is_a_detail_not_confusion(settings, detail):
+    services = await build_services(settings, clock=FixedClock(datetime(2026, 11, 23, 10, 0)))
+    engine = build_engine(services)
+    try:
+        first = await engine.handle(UserText(session_id=None, text="头晕两天了"))
+        assert first.triage is not None and first.intent == "triage"
+        after = await engine.handle(UserText(session_id=first.session_id, text=detail))
+        assert after.intent == "triage", after.reply  # reassessed, not "I didn't understand"
+        assert "没有完全理解" not in after.reply
+    finally:
+        await services.bus.close()
+        await services.db.close()

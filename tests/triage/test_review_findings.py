@@ -128,12 +128,14 @@ def test_absent_family_is_not_the_patient():
     assert extract("我女儿发烧了").subject == "child"
 
 
-@pytest.mark.parametrize("text,age", [("我今年八十了", 80), ("我都60了", 60)])
+@pytest.mark.parametrize("text,age", [("我今年八十了", 80), ("我都60了", 60), ("七十八了", 78), ("今年七十八", 78),
+                                      ("年纪八十多", 80.5), ("年龄是35", 35), ("孩子今年六", 6)])
 def test_older_age_without_sui(text, age):
     assert parse_ages(text)[0] == [age]
 
 
-@pytest.mark.parametrize("text", ["血压一百七十多了", "体重七十多了", "烧了三天了", "心率九十多了"])
+@pytest.mark.parametrize("text", ["血压一百七十多了", "体重七十多了", "烧了三天了", "心率九十多了", "今年3月摔了一跤",
+                                  "今年2026年体检过", "今年10.5号开始咳嗽", "今年第三次发作"])
 def test_numbers_that_are_not_ages(text):
     assert parse_ages(text)[0] == []
 

@@ -378,6 +378,12 @@ def has_current_symptom(text: str) -> bool:
     return bool(extract(text).current() - CONTEXT_CONCEPTS)
 
 
+def describes_patient(text: str) -> bool:
+    """True when the text tells who the patient is: an age (七十八了, 今年三十五, 6 years old) or sex."""
+    ex = extract(text)
+    return ex.age_years is not None or ex.sex is not None
+
+
 def mentions_condition(text: str) -> bool:
     """True when the text names a symptom or condition, now or in the past (not denied or hypothetical)."""
     return bool(extract(text).anytime())

@@ -104,6 +104,11 @@ _AGE_OLD_RE = re.compile(
     r"(?:^|[,，。;；\s]|我|人|今年|都|已经|快|年纪)\s*((?<!\d)[5-9]\d(?!\d)|[五六七八九]十[一二三四五六七八九]?)\s*(多)?\s*(?:了|啦)(?![一二两三四五六七八九十\d]*[天次年月周遍回小分])")
 
 
+# An age stated as such without 岁: 今年七十八, 年纪八十多, 年龄是35 (not 今年3月, 今年2026年).
+_AGE_STATED_RE = re.compile(
+    r"(?:今年|年纪|岁数|年龄|周岁)\s*(?:是|有|已经|都|快|才|刚|满)?\s*" + NUM + r"\s*(多)?(?!\s*[\d个月天周年号点:：.．/\-])")
+
+
 def parse_ages(text: str) -> tuple[list[float], list[Span]]:
     """Every age mentioned, in years (3个月大 = 0.25)."""
     ages: list[float] = []
@@ -148,6 +153,13 @@ def parse_ages(text: str) -> tuple[list[float], list[Span]]:
             continue
         v = cn_number(m.group(1))
         if v is not None and 50 <= v < 120:
+            ages.append(v + (0.5 if m.group(2) else 0))
+            spans.append(m.span(1))
+    for m in _AGE_STATED_RE.finditer(text):
+        if any(s[0] <= m.start(1) < s[1] for s in spans):
+            continue
+        v = cn_number(m.group(1))
+        if v is not None and 0 < v < 120:
             ages.append(v + (0.5 if m.group(2) else 0))
             spans.append(m.span(1))
     if not ages and _NEWBORN_RE.search(text):
