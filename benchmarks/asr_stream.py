@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from asr.audio import pcm16_to_float  # noqa: E402
 from asr.stream import SpeechEventType, SpeechStream  # noqa: E402
+from asr.vocabulary import hospital_vocabulary  # noqa: E402
 from asr.whisper import Recognizer, assemble_packaged_model, build_initial_prompt  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.hospital import cached_hospital  # noqa: E402
@@ -148,7 +149,7 @@ async def main() -> None:
     hospital = cached_hospital(str(settings.hospital_dir))
     prompt = build_initial_prompt(hospital)
     model_dir = settings.whisper_model_dir or assemble_packaged_model(Path(tempfile.gettempdir()) / "pa-bench-models")
-    rec = Recognizer(model_dir, initial_prompt=prompt, workers=args.workers,
+    rec = Recognizer(model_dir, initial_prompt=prompt, workers=args.workers, vocabulary=hospital_vocabulary(hospital),
                      cpu_threads=args.threads, trim_window=not args.full_window, beam_size=args.beam)
     if args.speculate_ms is not None:
         import asr.stream

@@ -144,12 +144,12 @@ async def test_audiosocket_hang_up_mid_utterance_keeps_the_words(phone, synth_di
     pcm, _ = read_wav(synth_dir / "fever_8k.wav")
     await client.send_audio(bytes(3200) + pcm[: len(pcm) * 3 // 4])
     client.writer.close()  # the caller hangs up mid-sentence
-    for _ in range(100):
+    for _ in range(300):  # the final decode of the cut sentence runs after the hang-up (slow on a loaded machine)
         if any(c.call_id == str(call_id) for c in app.state.audiosocket.finished):
             break
         await asyncio.sleep(0.1)
     done = finished_call(app, str(call_id))
-    assert any(who == "patient" and "发烧" in t for who, t in done.transcript)
+    assert any(who == "patient" and "发烧" in t for who, t in done.transcript), done.transcript
 
 
 async def test_audiosocket_silence_reprompts_gently(phone):
