@@ -10,7 +10,7 @@ import numpy as np
 
 from rag.index import ChunkIndex, embed_query
 from rag.lexical import BM25Index, query_terms, tokenize
-from rag.synonyms import SYNONYMS, expand_query
+from rag.synonyms import alternatives, expand_query
 from rag.types import Chunk, Hit
 
 RRF_K = 60
@@ -114,13 +114,7 @@ class Retriever:
             return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
         # a colloquial word counts as found when its written form is found ("看牙" -> "口腔科")
-        alts = {t: {t, *tokenize(expand_query(t).removeprefix(t))} for t in own}
-        lower = query.lower()
-        for key in SYNONYMS:
-            if key.lower() in lower:
-                for t in own:
-                    if t in key.lower() or key.lower() in t:
-                        alts[t] |= set(tokenize(SYNONYMS[key]))
+        alts = alternatives(query, own)
         # a colloquial word weighs what its written form weighs: its own rarity only shows it is colloquial
         weights = {t: min(idf(a) for a in alts[t]) for t in own}
         total = sum(weights.values()) or 1.0

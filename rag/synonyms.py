@@ -1,7 +1,12 @@
 """How patients say it versus how the hospital writes it: colloquial names are expanded with the
-documents' terms before retrieval (both dense and lexical)."""
+documents' terms before retrieval (both dense and lexical), and the same table tells the answer
+extractor which written words count as finding a question's word."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rag.lexical import tokenize
 
 # colloquial -> written form(s)
 SYNONYMS: dict[str, str] = {
@@ -15,7 +20,7 @@ SYNONYMS: dict[str, str] = {
     "放假": "节假日", "国庆": "法定节假日", "春节": "法定节假日", "过年": "春节 除夕", "挂号费": "诊察费",
     "看病的钱": "诊察费", "专家号": "主任医师", "退号": "取消预约", "退钱": "退费 退回", "放号": "号源发放",
     "迟到": "迟到", "没去": "爽约", "食堂": "餐厅", "吃饭": "餐厅", "开饭": "早餐 午餐 晚餐", "病历": "病案 病历",
-    "押金": "押金 预交金", "住院手续": "办理入院", "发票": "电子票据", "报销": "医保 报销比例", "丢": "失物招领",
+    "押金": "押金 预交金", "住院手续": "办理入院 入院", "发票": "电子票据", "报销": "医保 报销比例", "丢": "失物招领",
     "掉了": "失物招领", "wifi": "Wi-Fi", "WIFI": "Wi-Fi", "无线网": "Wi-Fi", "上网": "Wi-Fi", "取钱": "ATM",
     "提款机": "ATM", "抽烟": "吸烟", "探望": "探视", "看望": "探视", "陪床": "陪护", "护理员": "护工",
     "小孩": "儿童", "孩子": "儿童", "宝宝": "儿童 婴儿", "老人": "老年人", "老年": "老年人", "坐车": "公交 地铁",
@@ -32,20 +37,84 @@ SYNONYMS: dict[str, str] = {
     "先看": "就诊顺序 分级", "插队": "就诊顺序 分级", "排队": "就诊顺序 优先", "堵车": "迟到", "来晚": "迟到",
     "保存多久": "保存期限", "保留": "保存 期限", "送到家": "配送", "寄": "配送 快递",
     "appointment": "book booking slot", "money back": "refund", "refund": "refund refunded",
-    "ward": "ward visiting", "visit": "visiting", "park": "parking", "metro": "Metro Line", "subway": "Metro Line",
+    "ward": "ward visiting", "visit": "visiting", "park": "parking", "subway": "Metro",
     "doctor online": "internet hospital follow-up", "deposit": "deposit admission", "chat": "conversation logs",
     "fever": "Fever Clinic", "emergency": "Emergency Department",
+    # question types the documents write as a label: "在哪" is answered by a "位置:" line
+    "在哪": "位置 地点", "哪里": "位置 地点", "几楼": "位置", "哪栋": "位置", "哪个楼": "位置", "怎么走": "位置 出入",
+    "开吗": "开放 开诊",
+    "出结果": "出报告",
+    "weekday": "Monday-Friday", "weekend": "Saturday Sunday", "station": "站", "手机上": "公众号 App",
+    "一页": "每页", "一次": "每次", "工作日": "周一至周五", "result": "report",
 }
 _KEYS = sorted(SYNONYMS, key=len, reverse=True)
 
+# A question word that only means something beside its topic: "多久" next to "报告" asks for the
+# report's turnaround, which the documents file under "出报告时间". (topic words, question words, written form)
+PAIRED: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
+    (("报告", "结果"), ("多久", "几天", "几个小时", "多长时间", "什么时候", "啥时候", "几点", "当天", "多快"), "出报告时间"),
+    (("report", "result"), ("how long", "how soon", "when", "ready"), "report times"),
+)
 
-def expand_query(query: str) -> str:
-    """Append the written forms of any colloquial terms found in the query."""
-    low = query.lower()
-    extra: list[str] = []
+
+def _entries(low: str) -> list[tuple[str | None, list[str]]]:
+    """(colloquial word, written forms) for each table entry a lower-cased query calls for; a question
+    type from PAIRED has no single colloquial word (None)."""
+    out: list[tuple[str | None, list[str]]] = []
     for key in _KEYS:
         if key.lower() in low:
-            for term in SYNONYMS[key].split():
-                if term.lower() not in low and term not in extra:
-                    extra.append(term)
+            out.append((key.lower(), SYNONYMS[key].split()))
+    for topics, asks, written in PAIRED:
+        if any(t in low for t in topics) and any(a in low for a in asks):
+            out.append((None, written.split()))
+    return out
+
+
+def expand_query(query: str) -> str:
+    """Append the written forms of any colloquial terms and question types found in the query."""
+    low = query.lower()
+    extra: list[str] = []
+    for _, forms in _entries(low):
+        for term in forms:
+            if term.lower() not in low and term not in extra:
+                extra.append(term)
     return query if not extra else f"{query} {' '.join(extra)}"
+
+
+def _forms(key: str | None, written: list[str], terms: set[str]) -> set[str]:
+    """Written forms as whole words, lower-cased, leaving out forms of stop words only ("时间"). When
+    the written form repeats the colloquial word, its other words qualify it rather than rename it:
+    "Emergency Department" does not make the question's own "department" mean "emergency" (while
+    "堵车" -> "迟到" does count 迟到 as 堵车)."""
+    qualifier = key is not None and key in " ".join(written).lower()
+    return {w.lower() for w in written if tokenize(w) and not (qualifier and w.lower() in terms)}
+
+
+def alternatives(query: str, terms: Iterable[str]) -> dict[str, set[str]]:
+    """Each of a question's informative words (``terms``) with the forms that count as finding it: the
+    word itself and the written forms of the colloquial words it belongs to, so "地铁站" is found in
+    "地铁:2号线" and "看牙" in "口腔科" (a written form inside the word, like 地铁 in 地铁站, counts too)."""
+    alts = {t: {t} for t in terms}
+    own = set(alts)
+    for key, written in _entries(query.lower()):
+        if key is None:
+            continue
+        for t in alts:
+            if t in key or key in t:
+                alts[t] |= _forms(key, written, own - {t})
+    return alts
+
+
+def labels(query: str, terms: Iterable[str]) -> list[set[str]]:
+    """What the question's type words ask for, as the documents label it, each a set of forms that
+    count as finding it: "在哪" -> {位置}, "多少钱" -> {费, 元, 单价, 收费}, "多久" + "报告" -> {出报告时间}.
+    These are the table entries that belong to none of the question's own words (``terms``)."""
+    own = set(terms)
+    out: list[set[str]] = []
+    for key, written in _entries(query.lower()):
+        if key is not None and any(t in key or key in t for t in own):
+            continue
+        forms = _forms(key, written, own)
+        if forms and forms not in out:
+            out.append(forms)
+    return out
