@@ -13,7 +13,7 @@ from typing import Any
 
 from rag.chunking import split_sentences
 from rag.lexical import query_terms, tokenize
-from rag.synonyms import expand_query
+from rag.synonyms import alternatives, expand_query, labels
 from rag.types import Chunk, GroundedAnswer, Hit
 
 log = logging.getLogger(__name__)
@@ -118,76 +118,214 @@ def _sentences(chunk: Chunk) -> list[tuple[str, str]]:
     return out
 
 
-def _sentence_score(terms: dict[str, float], sentence: str) -> float:
-    low = sentence.lower()
-    toks = set(tokenize(low))
-    return sum(w for t, w in terms.items() if t in toks or t in low)
-
-
 @dataclass
 class Draft:
     text: str
     chunks: list[Chunk]
     sentences: list[str]
     best: str = ""
+    subject: str = ""  # the best sentence's section heading, which may name what it is about
+    echoes: list[Chunk] = field(default_factory=list)  # other pages stating the same facts: cited, not quoted
 
 
-def extract(question: str, hits: list[Hit], lang: str, idf: Any = None, max_chars: int = 240) -> Draft | None:
-    """Pick the best sentences from the top hits, preferring the asker's language. A sentence under a
-    lead-in ("收费标准:") brings the lead-in and its sibling items along, since a list answers as a whole."""
-    terms = {t: (idf(t) if idf else 1.0) for t in query_terms(expand_query(question))}
-    cands: list[tuple[float, int, int, str, Chunk, str]] = []
+# A question word named only by the sentence's section heading or lead-in ("发热门诊 > 位置:5号楼1楼")
+# counts this much: the heading is the sentence's subject, but every sentence under it shares it.
+CONTEXT_WEIGHT = 0.5
+PAD_RATIO = 0.6  # a further sentence must score this share of the best one
+
+
+@dataclass(frozen=True)
+class _Concept:
+    weight: float
+    forms: frozenset[str]  # words that count as finding it, inside longer words too
+    whole: frozenset[str] = frozenset()  # ... only as words of their own
+
+
+def _concepts(question: str, idf: Any = None) -> dict[str, _Concept]:
+    """The question's informative words, each with the written forms that count as finding it and
+    the weight of its most common form (a colloquial word weighs what its written form weighs), plus
+    what its question-type words ask for as the documents label it ("在哪" -> 位置), one word each."""
+
+    def weight(form: str) -> float:  # a written phrase ("出报告时间") weighs what its commonest word weighs
+        return min((idf(p) if idf else 1.0) for p in query_terms(form) or [form])
+
+    own = query_terms(question)
+    out = {t: _Concept(min(weight(a) for a in forms), frozenset(forms))
+           for t, forms in alternatives(question, own).items()}
+    # a number and its unit are one fact ("24小时"), not two words that each count
+    low = question.lower()
+    for num, unit in zip(own, own[1:], strict=False):
+        if num.isdigit() and num + unit in low and num in out and unit in out:
+            out[num + unit] = _Concept(max(out.pop(num).weight, out.pop(unit).weight), frozenset({num + unit}))
+    # A character jieba left on its own ("住", "开", "查") is rare as a word but common inside words
+    # (住院, 开具, 检查), where it is found too: it weighs no more than the question's weakest word, and
+    # where the table says what it means ("开吗" -> 开放) only that, or the character alone, finds it.
+    words = [c.weight for t, c in out.items() if len(t) > 1]
+    for t, c in list(out.items()):
+        if len(t) == 1 and not t.isascii():
+            w = min(c.weight, *words) if words else c.weight
+            out[t] = _Concept(w, c.forms - {t}, frozenset({t})) if len(c.forms) > 1 else _Concept(w, c.forms)
+    for forms in labels(question, own):
+        out["|".join(sorted(forms))] = _Concept(min(weight(a) for a in forms), frozenset(forms))
+    return out
+
+
+def _found(concepts: dict[str, _Concept], text: str) -> set[str]:
+    low = text.lower()
+    toks = set(tokenize(low))
+    return {t for t, c in concepts.items() if any(a in toks or a in low for a in c.forms) or c.whole & toks}
+
+
+# What kind of fact a question asks for, and whether a sentence states one: a sentence that does is
+# preferred (x ANSWER_TYPE_BONUS) over one that only shares the question's words.
+_ADDRESS = re.compile(r"(?:路|街|道|巷)\d+号(?!楼)")
+
+
+def _states_time(facts: set[str], sentence: str) -> bool:
+    return any(f.startswith("time:") for f in facts) or "num:24" in facts  # "24小时开放" answers it too
+
+
+def _states_place(facts: set[str], sentence: str) -> bool:
+    return any(f.startswith("place:") for f in facts) or bool(_ADDRESS.search(sentence))
+
+
+def _states_number(facts: set[str], sentence: str) -> bool:
+    return any(f.startswith(("num:", "time:", "tel:")) for f in facts)
+
+
+_ASKS: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (re.compile(r"几点|什么时间|开吗|开门|关门|开放|营业|上班|下班|(?i:what time|\bhours\b|\bopen\b|\bclose)"), _states_time),
+    (re.compile(r"在哪|哪里|哪儿|几楼|哪栋|哪个楼|几号楼|怎么走|地址|(?i:\bwhere\b|\bfind\b|address)"), _states_place),
+    (re.compile(r"电话|多久|多长|几天|几个|几岁|几次|多少|什么时候|啥时候|何时"
+                r"|(?i:phone|extension|how (?:long|much|many|soon|old)|\bwhen\b)"), _states_number),
+)
+ANSWER_TYPE_BONUS = 1.25
+
+
+def _asked(question: str) -> list[Any]:
+    return [states for pattern, states in _ASKS if pattern.search(question)]
+
+
+@dataclass
+class _Candidate:
+    score: float
+    rank: int
+    order: int
+    sentence: str
+    chunk: Chunk
+    lead: str
+    concepts: frozenset[str]  # question words it answers, in itself or through its heading / lead-in
+    states: bool = False  # it states the kind of fact asked for (a place for 在哪, a time for 几点)
+
+
+def _candidates(question: str, hits: list[Hit], lang: str, idf: Any = None) -> list[_Candidate]:
+    """Every sentence of the top four hits in the asker's language, scored and best first.
+
+    A sentence scores the weights of the question words it contains, and part of those only its section
+    heading or lead-in names, more if it states the kind of fact asked for, times how strongly retrieval
+    ranked its passage: the fused score relative to the best hit's, so a passage only one retriever
+    found counts for less than one both found."""
+    concepts = _concepts(question, idf)
+    asked = _asked(question)
+    top = max((h.score for h in hits[:4]), default=0.0)
+    cands: list[_Candidate] = []
     for hit in hits[:4]:
+        # the innermost heading names the passage's subject ([0] is the document's own title)
+        in_context = _found(concepts, _subject(hit.chunk))
+        prior = hit.score / top if top > 0 else 2.0 / (hit.rank + 1)  # by rank without fused scores
         for j, (s, lead) in enumerate(_sentences(hit.chunk)):
             if len(s) < 4 or (lang == "en") != _is_english(s):
                 continue
-            lex = _sentence_score(terms, s) + 0.5 * (_sentence_score(terms, lead) if lead else 0.0)
-            prior = 1.0 / (hit.rank + 1)  # rank 1 -> 0.5
-            cands.append((lex * (1.0 + prior) + 0.01 * prior, hit.rank, j, s, hit.chunk, lead))
+            own = _found(concepts, s)
+            around = (in_context | (_found(concepts, lead) if lead else set())) - own
+            lex = sum(concepts[t].weight for t in own) + CONTEXT_WEIGHT * sum(concepts[t].weight for t in around)
+            facts = extract_facts(s) if asked else set()
+            states = any(kind(facts, s) for kind in asked)
+            if states:
+                lex *= ANSWER_TYPE_BONUS
+            cands.append(_Candidate(lex * (0.5 + prior) + 0.01 * prior, hit.rank, j, s, hit.chunk, lead,
+                                    frozenset(own | around), states))
+    cands.sort(key=lambda c: (-c.score, c.rank, c.order))
+    return cands
+
+
+def _subject(chunk: Chunk) -> str:
+    return chunk.heading_path[-1] if len(chunk.heading_path) > 1 else ""
+
+
+def _pad(best: _Candidate, cands: list[_Candidate]) -> tuple[list[_Candidate], list[Chunk]]:
+    """The sentences that join the best one, and the pages that only repeat its facts (cited, not
+    quoted). A sentence joins if it scores close to the best, states the kind of fact asked for when the
+    best does, and answers everything the best answers (a parallel fact: 周六上午 and 周六下午) or, from a
+    page already quoted, a question word no chosen sentence answers yet; one that shares only a common
+    word with the question is left out."""
+    picked = [best]
+    echoes: list[Chunk] = []
+    answered = set(best.concepts)
+    given = extract_facts(best.sentence)
+    for c in cands[1:]:
+        if c.score < PAD_RATIO * best.score or c.score <= 0.05:
+            break
+        if len({x.chunk.doc_id for x in picked} | {c.chunk.doc_id}) > 2:
+            continue
+        if best.states and not c.states:  # the fee beside the fever clinic's location
+            continue
+        parallel = c.concepts >= best.concepts
+        if not (parallel or (c.concepts - answered and any(x.chunk.doc_id == c.chunk.doc_id for x in picked))):
+            continue
+        facts = extract_facts(c.sentence)
+        if facts and facts <= given:  # the same place and hours again, from another page
+            if c.chunk not in echoes and all(x.chunk is not c.chunk for x in picked):
+                echoes.append(c.chunk)
+            continue
+        picked.append(c)
+        given |= facts
+        answered |= c.concepts
+        if len(picked) == 3:
+            break
+    return picked, echoes
+
+
+def extract(question: str, hits: list[Hit], lang: str, idf: Any = None, max_chars: int = 240) -> Draft | None:
+    """Pick the best sentences from the top hits, preferring the asker's language (see _candidates and
+    _pad). A sentence under a lead-in ("收费标准:") brings the lead-in and its sibling items along, since
+    a list answers as a whole; a data row whose subject the question names comes whole."""
+    cands = _candidates(question, hits, lang, idf)
     if not cands and lang == "en":
         return extract(question, hits, "zh", idf, max_chars)
     if not cands:
         return None
-    cands.sort(key=lambda c: (-c[0], c[1], c[2]))
     best = cands[0]
-    picked = [best]
-    record = best[4]
+    echoes: list[Chunk] = []
+    record = best.chunk
     if record.kind == "record" and len(record.text) <= max_chars and record.heading_path[-1] in question:
         # the question names the row's subject (a doctor, a department): the whole row answers it
-        picked = [c for c in cands if c[4] is best[4]]
-        picked.sort(key=lambda c: c[2])
-    elif best[5]:  # the whole list under the same lead-in, in order
-        picked = [c for c in cands if c[4] is best[4] and c[5] == best[5]]
-        picked.sort(key=lambda c: c[2])
+        picked = sorted((c for c in cands if c.chunk is best.chunk), key=lambda c: c.order)
+    elif best.lead:  # the whole list under the same lead-in, in order
+        picked = sorted((c for c in cands if c.chunk is best.chunk and c.lead == best.lead), key=lambda c: c.order)
     else:
-        for c in cands[1:]:
-            if c[0] < 0.6 * best[0] or c[0] <= 0.05:
-                break
-            if len({x[4].doc_id for x in picked} | {c[4].doc_id}) > 2:
-                continue
-            picked.append(c)
-            if len(picked) == 3:
-                break
-    kept: list[tuple[float, int, int, str, Chunk, str]] = []
+        picked, echoes = _pad(best, cands)
+    kept: list[_Candidate] = []
     total = 0
     for c in picked:
-        if kept and (total + len(c[3]) > max_chars or any(k[3] == c[3] for k in kept)):
+        if kept and (total + len(c.sentence) > max_chars or any(k.sentence == c.sentence for k in kept)):
             continue
         kept.append(c)
-        total += len(c[3])
-    if not best[5] and best[4].kind != "record":
-        kept.sort(key=lambda c: (c[1], c[2]))
+        total += len(c.sentence)
+    if not best.lead and best.chunk.kind != "record":
+        kept.sort(key=lambda c: (c.rank, c.order))
     chunks: list[Chunk] = []
     for c in kept:
-        if c[4] not in chunks:
-            chunks.append(c[4])
+        if c.chunk not in chunks:
+            chunks.append(c.chunk)
     sentences: list[str] = []
     for c in kept:
-        if c[5] and c[5] not in sentences:
-            sentences.append(c[5])
-        sentences.append(c[3])
+        if c.lead and c.lead not in sentences:
+            sentences.append(c.lead)
+        sentences.append(c.sentence)
     sep = " " if lang == "en" else ""
-    return Draft(text=sep.join(sentences), chunks=chunks, sentences=sentences, best=best[3])
+    return Draft(text=sep.join(sentences), chunks=chunks, sentences=sentences, best=best.sentence,
+                 subject=_subject(best.chunk), echoes=[c for c in echoes if c not in chunks])
 
 
 def citations(chunks: list[Chunk], sentences: list[str] | None = None, limit: int = 3) -> list[dict[str, str]]:
@@ -210,14 +348,16 @@ def phrase(draft: Draft, lang: str) -> str:
     return f"{draft.text}（来源：{'、'.join('《' + t + '》' for t in titles)}）"
 
 
-def corroborating(question: str, best: str, used: list[Chunk], hits: list[Hit], idf: Any = None) -> list[Chunk]:
+def corroborating(question: str, best: str, used: list[Chunk], hits: list[Hit], idf: Any = None,
+                  subject: str = "") -> list[Chunk]:
     """Other retrieved chunks that say the same thing: they name the question's key word found in the
-    answer and repeat at least one of its facts (a clinic's floor in both the floor directory and the
-    department's page). They are sources of the reply too."""
+    answer (or in the heading it sits under, ``subject``) and repeat at least one of its facts (a
+    clinic's floor in both the floor directory and the department's page). They are sources of the
+    reply too."""
     facts = extract_facts(best)
     if not facts:
         return []
-    low = best.lower()
+    low = f"{best} {subject}".lower()
     alts = {t: [t, *query_terms(expand_query(t))] for t in query_terms(question)}
     keys = [a for t, forms in alts.items() for a in forms if a in low]
     if not keys:
@@ -228,7 +368,7 @@ def corroborating(question: str, best: str, used: list[Chunk], hits: list[Hit], 
         if any(c.doc_id == h.chunk.doc_id for c in used + out):
             continue
         text = h.chunk.text.lower()
-        if key in text and extract_facts(text) & facts:
+        if (key in text or key in h.chunk.heading_path[-1].lower()) and extract_facts(text) & facts:
             out.append(h.chunk)
     return out
 
@@ -242,7 +382,8 @@ def extractive_answer(question: str, hits: list[Hit], lang: str, confidence: flo
     if not check.ok:  # cannot happen for copied sentences unless the phrasing adds a fact
         log.warning("extractive answer failed verification")
         return abstain(lang, confidence)
-    sources = draft.chunks + corroborating(question, draft.best, draft.chunks, hits, idf)
+    sources = draft.chunks + draft.echoes
+    sources += corroborating(question, draft.best, sources, hits, idf, draft.subject)
     return GroundedAnswer(text=text, citations=citations(sources, draft.sentences), abstained=False,
                           confidence=confidence, source="extractive")
 
