@@ -111,6 +111,7 @@ class SpeechStream:
         self.continuation_extra_ms = continuation_extra_ms
         self.speculate_after_ms = max(SPECULATE_MS, endpoint_silence_ms - 500)
         self.early_end_ms = max(self.speculate_after_ms + 100, endpoint_silence_ms - 200)
+        self.plain_end_ms = max(self.early_end_ms, endpoint_silence_ms - 100)
         self._finals: asyncio.Queue[object] = asyncio.Queue()
         self._input_ended = False
         self._closed = False
@@ -140,6 +141,7 @@ class SpeechStream:
         self._base_end_ms = ms
         self.speculate_after_ms = max(SPECULATE_MS, ms - 500)
         self.early_end_ms = max(self.speculate_after_ms + 100, ms - 200)
+        self.plain_end_ms = max(self.early_end_ms, ms - 100)
         self._vad.set_end_silence(ms)
 
     @property
@@ -291,15 +293,16 @@ class SpeechStream:
         self._vad.set_end_silence(self.pause_length_ms(spec[2].future.result().text))
 
     def pause_length_ms(self, text: str) -> int:
-        """The silence that ends an utterance whose text so far is ``text``: shorter after a finished
-        sentence (。？!), longer when it breaks off mid-sentence (……就是, a comma), else the base."""
+        """The silence that ends an utterance whose text so far is ``text``: shortest after a finished
+        sentence (。？!), longest when it breaks off mid-sentence (……就是, a comma), and a little under
+        the base otherwise (Whisper often leaves a short complete command such as 我要转人工 unpunctuated)."""
         if not self.continuation_extra_ms:
             return self._base_end_ms
         if sounds_finished(text):
             return self.early_end_ms
         if sounds_unfinished(text):
             return self._base_end_ms + self.continuation_extra_ms
-        return self._base_end_ms
+        return self.plain_end_ms
 
     def _end_utterance(self) -> None:
         endpoint_wall = time.monotonic()

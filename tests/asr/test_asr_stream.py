@@ -129,3 +129,17 @@ async def test_concurrent_streams_share_one_model(recognizer):
     for events in results:
         finals = [e.text for e in events if e.type is SpeechEventType.FINAL]
         assert len(finals) == 1 and cer("广州市房地产中介协会分析", finals[0]) < 0.35
+
+
+async def test_the_pause_that_ends_an_utterance_follows_its_text(recognizer):
+    stream = SpeechStream(recognizer, endpoint_silence_ms=600)
+    try:
+        finished = stream.pause_length_ms("我发烧三天了。")
+        plain = stream.pause_length_ms("我要转人工")  # complete, but Whisper left it unpunctuated
+        broken = stream.pause_length_ms("我想问一下就是")
+        assert finished < plain < 600 < broken
+        assert stream.speculate_after_ms < finished  # the final is decoded before the endpoint can fire
+        stream.set_endpoint_silence(1000)  # phone callers get longer pauses throughout
+        assert 600 < stream.pause_length_ms("我发烧三天了。") < stream.pause_length_ms("我要转人工") < 1000
+    finally:
+        await stream.aclose()
