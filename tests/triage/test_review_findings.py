@@ -179,3 +179,13 @@ def test_vaccinations_and_fiction_are_not_emergencies(text):
 @pytest.mark.parametrize("text", ["我想自杀", "我朋友说他想自杀", "我在写小说，但我自己也想自杀", "he was shot in the leg"])
 def test_real_statements_stay_emergencies(text):
     assert [h for h in check(text) if h.level == "emergency"]
+
+
+@pytest.mark.parametrize("text", ["发烧门诊在几号楼", "How do I find the fever clinic?", "胸痛中心在哪", "头痛门诊几点开"])
+def test_a_clinic_named_after_a_symptom_is_a_place_not_the_symptom(text):
+    assert extract(text).current() == set()
+
+
+@pytest.mark.parametrize("text", ["我发烧三天了需要去发热门诊吗？", "I have a fever, where is the fever clinic?"])
+def test_the_symptom_beside_the_clinic_name_still_counts(text):
+    assert "fever" in extract(text).current()
