@@ -27,7 +27,7 @@ from rag.retriever import DEFAULT_CALIBRATION, Assessment, Calibration, Retrieve
 from rag.types import Chunk, GroundedAnswer, Hit, IngestReport, LoadedDocument
 
 log = logging.getLogger(__name__)
-EMBED_BATCH = 32
+EMBED_BATCH = 1024  # texts per embedding call: the embedder sorts them by length and batches peers
 VERSION_CHECK_S = 2.0
 ANSWER_HITS = 8  # extraction reads the first four; citations may also come from the rest
 
@@ -145,20 +145,22 @@ class KnowledgeBase:
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(all_chunks), -1) if vectors else None
         assert self._index is not None
         with self._lock:
-            offset = 0
-            for doc_id, cs in chunks_by_doc.items():
+            stale: dict[str, list[str]] = {}  # one pass over the mirror, not one per document
+            for cid, c in self._chunks.items():
+                if c.doc_id in chunks_by_doc:
+                    stale.setdefault(c.doc_id, []).append(cid)
+            for doc_id in chunks_by_doc:
                 if self._index.delete_doc(doc_id):
                     report.replaced.append(doc_id)
-                for cid in [k for k, c in self._chunks.items() if c.doc_id == doc_id]:
+                for cid in stale.get(doc_id, ()):
                     self._chunks.pop(cid)
                     self._bm25.remove(cid)
-                if cs and matrix is not None:
-                    self._index.upsert(cs, matrix[offset : offset + len(cs)])
-                offset += len(cs)
-                for c in cs:
-                    self._chunks[c.chunk_id] = c
-                    self._bm25.add(c.chunk_id, f"{c.heading} {c.text}")
                 report.documents.append(doc_id)
+            if all_chunks and matrix is not None:
+                self._index.upsert(all_chunks, matrix)  # in large batches: Chroma's cost is per call
+            for c in all_chunks:
+                self._chunks[c.chunk_id] = c
+                self._bm25.add(c.chunk_id, f"{c.heading} {c.text}")
             report.chunks = len(all_chunks)
             if docs:
                 self._version = self._index.bump_version()
