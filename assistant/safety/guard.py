@@ -169,10 +169,25 @@ _REPLY_RULES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# Links (a WeChat Pay code URL, a document link) are data, not prose: their random letters and digits
+# can spell a dose ("pr=ZtV7Iu7z" reads as 7 IU) or a phone number, so rules and masking skip them.
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s，。；;,)）]+|www\.[^\s，。；;,)）]+", re.I)
+
+
+def _mask_outside_links(text: str) -> str:
+    out, pos = [], 0
+    for m in _URL.finditer(text):
+        out.append(mask_text(text[pos : m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(mask_text(text[pos:]))
+    return "".join(out)
+
+
 def guard_reply(reply: str, lang: str, user_text: str = "") -> GuardResult:
     """Check one outgoing reply; replace it with a safe refusal when it breaks a rule, mask ID/phone numbers."""
     text = reply or ""
-    low = normalize(text)
+    low = normalize(_URL.sub(" ", text))
     violations = [name for name, rx in _REPLY_RULES if rx.search(low)]
     if violations:
         zh, en = SAFE_REPLY
@@ -181,7 +196,7 @@ def guard_reply(reply: str, lang: str, user_text: str = "") -> GuardResult:
                 h.level == "emergency" for h in check_extraction(extract(user_text))):
             safe += " " + (EMERGENCY_LINE[1] if lang == "en" else EMERGENCY_LINE[0])
         return GuardResult(text=safe, changed=True, violations=violations)
-    masked = mask_text(text)
+    masked = _mask_outside_links(text)
     if masked != text:
         return GuardResult(text=masked, changed=True, violations=["pii_echo"])
     return GuardResult(text=text, changed=False, violations=[])

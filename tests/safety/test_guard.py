@@ -124,3 +124,16 @@ def test_guard_masks_echoed_identity_and_phone():
     assert r.changed and r.violations == ["pii_echo"]
     assert "110101199003074514" not in r.text and "13812345678" not in r.text
     assert "138****5678" in r.text
+
+
+def test_a_payment_link_is_not_read_as_a_dose_or_a_phone_number():
+    """WeChat Pay code URLs carry random letters and digits: 'pr=ZtV7Iu7z' once read as 7 IU of a drug
+    and the payment reply was replaced by the prescribing refusal."""
+
+    for url in ("weixin://wxpay/bizpayurl?pr=ZtV7Iu7z", "weixin://wxpay/bizpayurl?pr=13812345678", "https://h.example.cn/p?x=5mg"):
+        reply = f"挂号费35元，请用微信支付：{url} （15分钟内有效）"
+        out = guard_reply(reply, "zh")
+        assert not out.changed and out.text == reply, out
+    # the same words outside a link are still caught
+    assert guard_reply("每次吃7iu胰岛素", "zh").changed
+    assert "13812345678" not in guard_reply("请拨打13812345678", "zh").text
