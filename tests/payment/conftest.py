@@ -98,3 +98,13 @@ async def served(settings, hospital, clock, db, wechat_client):
         server.should_exit = True
         await task
         sock.close()
+
+
+@pytest.fixture
+async def engine(tmp_path):
+    """The whole engine on the embedded store, on a Monday morning (the review conversations' date)."""
+    from tests.booking.engine_chat import start, stop
+
+    services, eng = await start(tmp_path / "data", FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=TZ)))
+    yield eng
+    await stop(services)

@@ -3,22 +3,13 @@ real engine, and 不清楚 gives the conservative figures with the met case labe
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
 from assistant.actions.payment import deductible_answer
-from assistant.clock import TZ, FixedClock
-from tests.booking.engine_chat import Chat, start, stop
+from tests.booking.engine_chat import Chat
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-async def engine(tmp_path):
-    services, eng = await start(tmp_path / "data", FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=TZ)))
-    yield eng
-    await stop(services)
 
 
 async def test_deductible_is_asked_and_unknown_shows_both_cases(engine):

@@ -4,24 +4,15 @@ after two answers the skill could not read."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
 from assistant.actions.payment import rough_bill
-from assistant.clock import TZ, FixedClock
 from assistant.config import Settings
 from assistant.hospital import load_hospital
-from tests.booking.engine_chat import Chat, start, stop
+from tests.booking.engine_chat import Chat
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-async def engine(tmp_path):
-    services, eng = await start(tmp_path / "data", FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=TZ)))
-    yield eng
-    await stop(services)
 
 
 async def test_a_total_with_a_rough_category(engine):
