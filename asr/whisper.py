@@ -138,6 +138,7 @@ FULL_WINDOW_FRAMES = 3000
 REDO_BELOW_LOGPROB = -0.7  # a final this unsure from the trimmed window is decoded again in the full one
 PARTIAL_MIN_LOGPROB = -1.0  # a partial this unsure is not shown
 LONG_AUDIO_S = 28.0  # longer audio (WeChat voice messages) goes through faster-whisper's own 30 s windows
+PIECE_S = 8.0  # the long path decodes pieces of about one utterance: whisper base drops sentences from longer ones
 
 
 class Recognizer:
@@ -261,21 +262,29 @@ class Recognizer:
         return text, nsp, avg
 
     def _decode_long(self, audio: np.ndarray, lang: str | None, prompt: str | None, final: bool) -> tuple[str, str, float, float]:
-        segments, info = self.model.transcribe(
-            np.asarray(audio, dtype=np.float32), language=lang,
-            beam_size=self.beam_size if final else self.partial_beam_size, initial_prompt=prompt,
-            condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
-            temperature=0.0,  # deterministic (see _decode_window); loops are cut by the penalties
-            repetition_penalty=1.1 if final else 1.0, no_repeat_ngram_size=0,
-        )
-        kept, nsp, lp = [], [], []
-        for seg in segments:  # decoding happens while iterating: keep it in this thread
-            nsp.append(seg.no_speech_prob)
-            lp.append(seg.avg_logprob)
-            if (seg.no_speech_prob > 0.6 and seg.avg_logprob < -0.8) or seg.compression_ratio > 2.6:
-                continue
-            kept.append(seg.text)
-        return "".join(kept), lang or info.language, max(nsp, default=0.0), min(lp, default=0.0)
+        """Audio longer than one window (a WeChat voice message): cut at pauses found by faster-whisper's
+        packaged Silero VAD into utterance-sized pieces (PIECE_S), each decoded like an utterance. Whisper's own
+        30 s windows were tried first and dropped whole sentences from a window holding several."""
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        if lang is None:
+            lang = str(self.model.detect_language(audio)[0])
+        spans = get_speech_timestamps(audio, VadOptions(max_speech_duration_s=20, min_silence_duration_ms=300))
+        pieces: list[tuple[int, int]] = []
+        for sp in spans:  # join neighbours into utterance-sized pieces (fewer decodes, none holding many sentences)
+            if pieces and sp["end"] - pieces[-1][0] <= PIECE_S * 16000:
+                pieces[-1] = (pieces[-1][0], sp["end"])
+            else:
+                pieces.append((sp["start"], sp["end"]))
+        texts, nsp, lp = [], [], []
+        for start, end in pieces:
+            raw, n, p = self._decode_window(audio[max(0, start - 1600) : end + 1600], lang, prompt, final,
+                                            fallback=final)
+            nsp.append(n)
+            lp.append(p)
+            if raw:
+                texts.append(raw)
+        return "".join(texts), lang, max(nsp, default=0.0), min(lp, default=0.0)
 
     def transcribe_sync(
         self, audio: np.ndarray, language: str | None = None, prompt: str | None = None, final: bool = True

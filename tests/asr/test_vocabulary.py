@@ -55,3 +55,22 @@ def test_the_recognizer_respells_what_whisper_hears(recognizer):
     assert recognizer.vocabulary is not None
     text = recognizer.transcribe_sync(audio).text
     assert "心血管内科" in text, text
+
+
+@pytest.mark.integration
+def test_a_long_voice_message_goes_through_whisper_s_own_windows(recognizer):
+    """WeChat voice messages can run past one 30 s window (asr.whisper.LONG_AUDIO_S): the long path is
+    deterministic too (no sampled fallback) and keeps every part."""
+    import numpy as np
+    from voice_helpers import FIXTURES, read_wav
+
+    from asr.audio import pcm16_to_float
+
+    clips = [pcm16_to_float(read_wav(p)[0]) for p in sorted(FIXTURES.glob("*.wav"))]
+    pause = np.zeros(12800, np.float32)  # 0.8 s between sentences, as people pause in a voice message
+    audio = np.concatenate([x for c in clips * 2 for x in (c, pause)])
+    assert len(audio) / 16000 > 30
+    first, again = recognizer.transcribe_sync(audio), recognizer.transcribe_sync(audio)
+    assert first.text == again.text
+    for words in ("广州市", "达摩院", "跑步", "富士康", "肯德基"):  # every sentence, both times
+        assert first.text.count(words) == 2, (words, first.text)
