@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import time
 import uuid
 
@@ -149,7 +150,11 @@ async def test_audiosocket_hang_up_mid_utterance_keeps_the_words(phone, synth_di
             break
         await asyncio.sleep(0.1)
     done = finished_call(app, str(call_id))
-    assert any(who == "patient" and "发烧" in t for who, t in done.transcript), done.transcript
+    said = re.sub(r"\W", "", "".join(t for who, t in done.transcript if who == "patient"))
+    # the words up to the hang-up are kept (发烧 and 发热 are both heard for "fever": same meaning, and
+    # the recogniser's choice between them varies with the CPU); the sentence is cut inside 发热门诊
+    assert "三天" in said and "需要" in said, done.transcript
+    assert cer("我发烧三天了需要去发热门", said[:12]) < 0.35, done.transcript
 
 
 async def test_audiosocket_silence_reprompts_gently(phone):
