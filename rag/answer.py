@@ -13,7 +13,7 @@ from typing import Any
 
 from rag.chunking import split_sentences
 from rag.lexical import query_terms, tokenize
-from rag.synonyms import alternatives, expand_query, labels
+from rag.synonyms import alternatives, expand_query, labels, topic_terms
 from rag.types import Chunk, GroundedAnswer, Hit
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ def _concepts(question: str, idf: Any = None) -> dict[str, _Concept]:
     def weight(form: str) -> float:  # a written phrase ("出报告时间") weighs what its commonest word weighs
         return min((idf(p) if idf else 1.0) for p in query_terms(form) or [form])
 
-    own = query_terms(question)
+    own = topic_terms(query_terms(question))
     out = {t: _Concept(min(weight(a) for a in forms), frozenset(forms))
            for t, forms in alternatives(question, own).items()}
     # a number and its unit are one fact ("24小时"), not two words that each count
@@ -193,6 +193,18 @@ def _states_number(facts: set[str], sentence: str) -> bool:
     return any(f.startswith(("num:", "time:", "tel:")) for f in facts)
 
 
+# a length of time: "3个工作日", "72小时", "4周(28天)", "180 days" (not "6岁", a date's "10月" or "2026年")
+_DURATION = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d+)?\s*(?:个)?(?:工作日|小时|分钟|天|周|星期|月|年)(?!\d)"
+                       r"|(?i:\b\d+(?:\.\d+)?\s*(?:working )?(?:days?|weeks?|months?|hours?|minutes?|years?)\b)")
+
+
+def _states_duration(facts: set[str], sentence: str) -> bool:
+    return bool(_DURATION.search(_norm(sentence)))
+
+
+_ASKS_DURATION = re.compile(r"多久|多长时间|(?:几|多少)(?:个)?(?:天|周|星期|月|小时|钟头|分钟|年|工作日)"
+                            r"|(?i:how long|how many (?:days|weeks|months|hours|minutes|years))")
+
 _ASKS: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"几点|什么时间|开吗|开门|关门|开放|营业|上班|下班|(?i:what time|\bhours\b|\bopen\b|\bclose)"), _states_time),
     (re.compile(r"在哪|哪里|哪儿|几楼|哪栋|哪个楼|几号楼|怎么走|地址|(?i:\bwhere\b|\bfind\b|address)"), _states_place),
@@ -203,7 +215,12 @@ ANSWER_TYPE_BONUS = 1.25
 
 
 def _asked(question: str) -> list[Any]:
-    return [states for pattern, states in _ASKS if pattern.search(question)]
+    """The kinds of fact a question asks for; a length of time (多少天, 多久) is a number only a duration
+    answers: "6岁以下" does not say how many days of medicine may be prescribed."""
+    asked = [states for pattern, states in _ASKS if pattern.search(question)]
+    if _ASKS_DURATION.search(question):
+        asked = [k for k in asked if k is not _states_number] + [_states_duration]
+    return asked
 
 
 @dataclass
@@ -249,8 +266,15 @@ def _candidates(question: str, hits: list[Hit], lang: str, idf: Any = None) -> l
     return cands
 
 
+# A heading that says what kind of section it is ("English Summary"), not what the section is about:
+# its words ("English") are no subject the sentences under it share.
+_NOT_A_SUBJECT = re.compile(r"(?i)\bsummary\b|摘要|概要")
+
+
 def _subject(chunk: Chunk) -> str:
-    return chunk.heading_path[-1] if len(chunk.heading_path) > 1 else ""
+    if len(chunk.heading_path) < 2 or _NOT_A_SUBJECT.search(chunk.heading_path[-1]):
+        return ""
+    return chunk.heading_path[-1]
 
 
 def _pad(best: _Candidate, cands: list[_Candidate]) -> tuple[list[_Candidate], list[Chunk]]:

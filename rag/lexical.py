@@ -26,7 +26,7 @@ STOPWORDS = set(
     可不可以 是不是 有没有 要不要 告诉 知道 麻烦 谢谢 好 的话 时候 怎么办 办 做 看 该 多 多久 时间
     钱 交 付 花 费用 能 还 还能 下 找 拿 拿到 用 给我 帮 帮我 行 行不行 吗 一天 一次 一般般 之前 前 后 期间 多长 长 内 要求
     地方 情况 问题 事情 东西 儿 呗 哦 嗯 先 再 才 只 最 比较 几天 几岁 几楼 多久能 能够 允许 可否 需不需要 注意 注意事项 什么样
-    看病 看上 专门 特别 一直 马上 还要 再交 以后 然后 这边 那边 完
+    看病 看上 专门 特别 一直 马上 还要 再交 以后 然后 这边 那边 完 还有 后来
     几号 几月 几点钟 星期几 今天 明天 后天 昨天
     爸 爸爸 我爸 妈 妈妈 我妈 老妈 老爸 父亲 母亲 家里人 家人 亲戚 朋友 自己 别人 人家 一点 有点 还是 然后 但是 因为 所以 已经 之前 以后
     a an the is are am was were be been do does did can could would should will shall may might i me my we our you your
@@ -47,7 +47,8 @@ def init_jieba(words: list[str] | tuple[str, ...] = ()) -> None:
             for w in ("胃镜", "肠镜", "胃肠镜", "发热门诊", "诊察费", "挂号费", "爽约", "加号", "建档", "探视", "陪护", "押金",
                       "医保", "起付线", "报告回诊", "互联网医院", "复诊", "续方", "停车场", "接驳车", "长者专线", "转人工",
                       "病案", "复印", "磁共振", "增强CT", "夜间门诊", "抽血", "空腹", "憋尿", "护工", "异地就医", "备案",
-                      "电子票据", "退费", "危急值", "互认", "轮椅", "无障碍", "小滨", "Wi-Fi", "ICU", "门诊", "出报告"):
+                      "电子票据", "退费", "危急值", "互认", "轮椅", "无障碍", "小滨", "Wi-Fi", "ICU", "门诊", "出报告",
+                      "线上", "网上"):
                 jieba.add_word(w)
             _initialised = True
         for w in words:
@@ -106,6 +107,8 @@ def query_terms(text: str) -> list[str]:
             if not p or not _TOKEN_OK.search(p) or p in STOPWORDS or p in _WEAK_CHARS:
                 continue
             if p.isascii():
+                if len(p) == 1 and p.isalpha():  # the "m" of "I'm", the "s" of "it's": no topic
+                    continue
                 p = _stem(p)
                 if p in STOPWORDS:
                     continue

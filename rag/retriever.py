@@ -10,7 +10,7 @@ import numpy as np
 
 from rag.index import ChunkIndex, embed_query
 from rag.lexical import BM25Index, query_terms, tokenize
-from rag.synonyms import alternatives, expand_query
+from rag.synonyms import alternatives, expand_query, topic_terms
 from rag.types import Chunk, Hit
 
 RRF_K = 60
@@ -101,7 +101,7 @@ class Retriever:
         whether the question is English: e5 similarities run lower for English against these documents)."""
         top = dense[0] if dense else 0.0
         gap = top - float(np.mean(dense)) if dense else 0.0
-        own = query_terms(query)
+        own = topic_terms(query_terms(query))
         if not own:
             return top, gap, 0.0, 1.0, 0.0
         n = max(len(self.lexical), 1)

@@ -4,6 +4,7 @@ extractor which written words count as finding a question's word."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from rag.lexical import tokenize
@@ -46,8 +47,11 @@ SYNONYMS: dict[str, str] = {
     "出结果": "出报告",
     "weekday": "Monday-Friday", "weekend": "Saturday Sunday", "station": "站", "手机上": "公众号 App",
     "一页": "每页", "一次": "每次", "工作日": "周一至周五", "result": "report",
+    "先付": "先行自付", "付款": "支付", "最多": "最多 最长 不超过", "出境": "境外 境内", "国外": "境外 境内",
+    "how much is": "CNY", "how much does": "CNY", "surgical": "surgery", "not sure": "unsure", "abroad": "mainland China", "overseas": "mainland China",
 }
 _KEYS = sorted(SYNONYMS, key=len, reverse=True)
+_ASKING: set[str] | None = None
 
 # A question word that only means something beside its topic: "多久" next to "报告" asks for the
 # report's turnaround, which the documents file under "出报告时间". (topic words, question words, written form)
@@ -56,10 +60,16 @@ PAIRED: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
     (("report", "result"), ("how long", "how soon", "when", "ready"), "report times"),
 )
 
+# A phrase split by the words it asks about: "开多少天的药", "开了什么药" is a prescription (处方), as
+# "开药" is, but the pharmacy's opening hours ("药房几点开门") are not.
+SPLIT: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"开[^，,。？?药]{1,6}药(?!房)"), "处方"),
+)
+
 
 def _entries(low: str) -> list[tuple[str | None, list[str]]]:
     """(colloquial word, written forms) for each table entry a lower-cased query calls for; a question
-    type from PAIRED has no single colloquial word (None)."""
+    type from PAIRED has no single colloquial word (None); a SPLIT phrase's is the phrase as written."""
     out: list[tuple[str | None, list[str]]] = []
     for key in _KEYS:
         if key.lower() in low:
@@ -67,6 +77,9 @@ def _entries(low: str) -> list[tuple[str | None, list[str]]]:
     for topics, asks, written in PAIRED:
         if any(t in low for t in topics) and any(a in low for a in asks):
             out.append((None, written.split()))
+    for pattern, written in SPLIT:
+        for m in pattern.finditer(low):  # the words of the phrase ("开", "药") are found in its written form
+            out.append((m.group(), written.split()))
     return out
 
 
@@ -88,6 +101,21 @@ def _forms(key: str | None, written: list[str], terms: set[str]) -> set[str]:
     "堵车" -> "迟到" does count 迟到 as 堵车)."""
     qualifier = key is not None and key in " ".join(written).lower()
     return {w.lower() for w in written if tokenize(w) and not (qualifier and w.lower() in terms)}
+
+
+def asking_words() -> set[str]:
+    """Words the table writes only as stop words ("下班" -> 时间): they name the kind of fact asked for
+    (a closing time), not a topic, so a passage that answers need not contain them."""
+    global _ASKING
+    if _ASKING is None:
+        _ASKING = {k.lower() for k, v in SYNONYMS.items() if not any(tokenize(w) for w in v.split())}
+    return _ASKING
+
+
+def topic_terms(terms: Iterable[str]) -> list[str]:
+    """A question's informative words without the ones that only ask for a kind of fact (see asking_words)."""
+    asking = asking_words()
+    return [t for t in terms if t not in asking]
 
 
 def alternatives(query: str, terms: Iterable[str]) -> dict[str, set[str]]:

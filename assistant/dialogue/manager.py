@@ -247,7 +247,12 @@ class DialogueManager:
         if intent in ("affirm", "choose") and state.slots.get("offer") in INTENT_ACTIONS:
             intent, confidence = state.slots["offer"], 1.0
             state.apply(SlotSet("offer", None))
-        if intent not in ("greeting", "human", "faq") and await self._answer_question_first(state, msg, intent, confidence, dispatcher, run):
+        # A question the classifier only guesses is for the documents is tried on them like one it could
+        # not place: answered when they ground an answer, "I didn't understand" otherwise.
+        unsure_faq = intent == "faq" and confidence < MIN_CONFIDENCE
+        probe_as = "out_of_scope" if unsure_faq else intent
+        if (intent not in ("greeting", "human", "faq") or unsure_faq) and await self._answer_question_first(
+                state, msg, probe_as, confidence, dispatcher, run):
             return "faq"
         if intent not in CONTRACT_INTENTS or confidence < MIN_CONFIDENCE:
             await self._run("action_clarify", state, msg, dispatcher, run)
