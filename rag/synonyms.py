@@ -48,7 +48,8 @@ SYNONYMS: dict[str, str] = {
     "weekday": "Monday-Friday", "weekend": "Saturday Sunday", "station": "站", "手机上": "公众号 App",
     "一页": "每页", "一次": "每次", "工作日": "周一至周五", "result": "report",
     "先付": "先行自付", "付款": "支付", "最多": "最多 最长 不超过", "出境": "境外 境内", "国外": "境外 境内",
-    "how much is": "CNY", "how much does": "CNY", "surgical": "surgery", "not sure": "unsure", "abroad": "mainland China", "overseas": "mainland China",
+    "班车": "接驳车", "摆渡车": "接驳车", "how much is": "CNY", "how much does": "CNY", "surgical": "surgery",
+    "not sure": "unsure", "abroad": "mainland China", "overseas": "mainland China",
 }
 _KEYS = sorted(SYNONYMS, key=len, reverse=True)
 _ASKING: set[str] | None = None

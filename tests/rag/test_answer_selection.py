@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from rag.answer import extract, extractive_answer
-from rag.synonyms import alternatives, expand_query, labels
+from rag.lexical import query_terms
+from rag.synonyms import alternatives, expand_query, labels, topic_terms
 from rag.types import Chunk, Hit
 
 pytestmark = pytest.mark.unit
@@ -74,3 +75,37 @@ def test_a_page_repeating_the_same_facts_is_cited_not_quoted() -> None:
     ans = extractive_answer("发热门诊在哪", hits, "zh", 0.9)
     assert ans.text.count("5号楼1楼") == 1, ans.text
     assert [c["doc_id"] for c in ans.citations] == ["departments", "emergency"]
+
+
+def test_words_that_only_ask_for_a_time_or_fill_a_sentence_are_no_topic() -> None:
+    # "下班" is written in the documents only as "时间" (a stop word): it asks for a closing time
+    assert topic_terms(query_terms("中药房几点下班")) == ["中药房"]
+    assert "还有" not in query_terms("周六下午还有门诊吗")
+    assert "m" not in query_terms("What should I bring if I'm new here?")  # the "m" of "I'm"
+
+
+def test_a_question_for_a_length_of_time_wants_a_duration_not_any_number() -> None:
+    hits = [
+        hit("为6岁以下儿童线上复诊开药时,监护人须全程在场。", ("线上复诊",), 1, 0.033, "online"),
+        hit("用量限制:每张处方一般不超过4周(28天)用量。", ("电子处方",), 2, 0.032, "online"),
+    ]
+    draft = extract("网上看病最多能开几周的药", hits, "zh")
+    assert draft is not None
+    assert draft.best.startswith("用量限制"), draft.text
+
+
+def test_a_phrase_split_by_its_question_finds_its_written_form() -> None:
+    # "开几天的药" is a prescription (处方) as "开药" is; the pharmacy's opening hours are not
+    alts = alternatives("医生能开几天的药", ["医生", "开", "药"])
+    assert "处方" in alts["开"] and "处方" in alts["药"]
+    assert "处方" in expand_query("网上开了什么药能送到家吗")
+    assert "处方" not in expand_query("药房几点开门")
+
+
+def test_a_summary_heading_names_no_subject() -> None:
+    chunk = Chunk(chunk_id="care#0001", doc_id="care", title="care", heading_path=("指南", "English Summary"),
+                  text="Volunteers and free wheelchairs are available. The AI assistant supports Mandarin and English.")
+    draft = extract("Is there an English-speaking guide?", [Hit(chunk=chunk, score=0.03, rank=1)], "en")
+    assert draft is not None
+    assert draft.subject == ""
+    assert draft.best.startswith("The AI assistant"), draft.text
