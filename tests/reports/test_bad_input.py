@@ -181,6 +181,27 @@ async def test_upside_down_photo_is_turned(reader) -> None:
 
 @pytest.mark.slow
 @pytest.mark.integration
+@pytest.mark.parametrize("rotate", [0.5, 180.5])
+async def test_value_that_reads_the_same_turned_round_keeps_the_page_orientation(reader, rotate) -> None:
+    # "9.8 ↓" turned round is "↑8.6": PP-OCR's per-line classifier voted this line upside down (0.998) on an
+    # upright page and the report said FT4 86 (high) for a low 9.8. Lines now follow their page.
+    spec = {"grid": True, "cols": [40, 420, 560, 720], "aug": {"quality": 40, "rotate": rotate},
+            "rows": [["项目", "结果", "单位", "参考范围"], ["促甲状腺激素 TSH", "8.62 ↑", "mIU/L", "0.27-4.2"],
+                     ["游离甲状腺素 FT4", "9.8 ↓", "pmol/L", "12.0-22.0"]]}
+    parsed = await reader.read_image(render_photo(spec))
+    assert {(i.code, i.value) for i in parsed.items} == {("TSH", 8.62), ("FT4", 9.8)}
+
+
+def test_page_orientation_is_a_width_weighted_vote() -> None:
+    from assistant.services.reports.ocr import page_orientation
+
+    assert not page_orientation([("0", 0.99), ("180", 0.998), ("0", 0.9)], [400, 60, 300])
+    assert page_orientation([("180", 0.99), ("0", 0.998), ("180", 0.9)], [400, 60, 300])
+    assert page_orientation([("180", 0.99), ("0", 0.95), ("0", 0.9)], [900, 60, 300])  # one long line outweighs two short
+
+
+@pytest.mark.slow
+@pytest.mark.integration
 async def test_photo_of_no_report(reader) -> None:
     from PIL import Image, ImageDraw
 

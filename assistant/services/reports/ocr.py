@@ -86,6 +86,7 @@ class OcrEngine:
 
                 logging.getLogger("RapidOCR").setLevel(logging.WARNING)
                 self._engine = RapidOCR(params={"Global.log_level": "warning"}) if _accepts_params() else RapidOCR()
+                _one_orientation_per_page(self._engine)
                 log.info("OCR engine loaded")
         return self._engine
 
@@ -168,6 +169,36 @@ def _turn(boxes: list[Box], k: int, w: int, h: int) -> list[Box]:
         xs, ys = [p[0] for p in pts], [p[1] for p in pts]
         out.append(Box(b.text, b.score, min(xs), min(ys), max(xs), max(ys)))
     return out
+
+
+def page_orientation(labels: list[tuple[str, float]], widths: list[int]) -> bool:
+    """Whether the page is upside down, by the text lines' angle votes weighted by line width.
+
+    A photographed page has one orientation; the per-line classifier judges each line alone, and a
+    short line that reads the same turned round ("9.8 ↓" turned is "↑8.6") can be voted upside down
+    with 0.998 confidence. So the page's lines vote and every line follows the page."""
+    flipped = sum(w for (label, _), w in zip(labels, widths, strict=True) if "180" in label)
+    return flipped > sum(widths) / 2
+
+
+def _one_orientation_per_page(engine: Any) -> None:
+    """Make rapidocr's per-line angle step (RapidOCR.cls_and_rotate, rapidocr 3.10) turn all lines
+    the way most of the page is turned."""
+    per_line = getattr(engine, "cls_and_rotate", None)
+    if per_line is None:  # another rapidocr: keep its own behaviour
+        return
+
+    def per_page(crops: list[Any]) -> tuple[list[Any], Any]:
+        import numpy as np
+
+        turned, result = per_line(crops)
+        labels = list(getattr(result, "cls_res", None) or [])
+        if len(labels) != len(crops):
+            return turned, result
+        upside_down = page_orientation(labels, [int(c.shape[1]) for c in crops])
+        return [np.ascontiguousarray(c[::-1, ::-1]) if upside_down else c for c in crops], result
+
+    engine.cls_and_rotate = per_page
 
 
 def _accepts_params() -> bool:
