@@ -55,6 +55,11 @@ FREE_TEXT_SLOTS = {"patient_name", "name", "person_name"}
 _BOOK_VERB = re.compile(r"挂|预约|约个?号|\bbook\b|appointment", re.I)
 _PERSONAL = re.compile(r"我|孩子|宝宝|儿子|女儿|老公|老婆|爱人|爸|妈|爷爷|奶奶|外公|外婆|家人|\b(I|I'm|my|me|he|she|his|her)\b")
 _NO_MORE_SYMPTOMS = re.compile(r"^\s*(也?没有|没|无)(其他|别的|其它)?(的)?(症状|不舒服|了|发烧|发热|吐|出血|流血)|^\s*no (other )?(symptoms|fever|blood|bleeding|vomiting)\b", re.I)
+# How the complaint began or goes on, said right after a triage result that asked about it
+# (不是突然的，是慢慢的 / 一阵一阵的 / 越来越重 / it came on gradually): a detail to reassess with.
+_COURSE = re.compile(
+    r"突然|突发|慢慢|逐渐|渐渐|一直(都)?(这样|有)|断断续续|时好时坏|反反复复|反复|越来越|一阵一阵|阵发|持续"
+    r"|加重|减轻|好转|没(有)?(好|缓解)|\b(sudden(ly)?|gradual(ly)?|comes? and goes?|getting (worse|better)|on and off)\b", re.I)
 MIN_CONFIDENCE = 0.45
 SWITCH_CONFIDENCE = 0.8
 _EXIT_LOOP = re.compile(r"^\s*(算了|不用了|不挂了|不约了|不看了|退出|取消吧|never ?mind|forget it|stop)\s*[。.!！]?\s*$", re.I)
@@ -226,6 +231,7 @@ class DialogueManager:
         return bool(
             about_patient
             or _NO_MORE_SYMPTOMS.match(text)
+            or (len(text) <= 40 and _COURSE.search(text) is not None)
             or (self.symptom_detector is not None and self.symptom_detector(text))
         )
 

@@ -42,6 +42,12 @@ _NO_DURATION = {"growth", "feeding", "insect_bite", "abrasion", "bee_sting", "mo
 _REQUEST_RE = re.compile(r"想(要)?(配|看|咨询|调理|调整|做|约|挂|开|复查|查|治疗|预约|备孕|问问|了解)|需要(看|挂)|复查|随访|复诊|开药|配药|体检|"
                          r"(?<![a-z])(?:want to|would like to|wants to|need to book|book|follow-up|follow up|check-up|checkup|rehab)(?![a-z])")
 _DANGER_TOPICS = {"chest_pain", "fever", "headache", "abdominal_pain", "lower_abdominal_pain", "nausea_vomiting", "diarrhea", "dizziness"}
+# The complaint is getting worse (越来越重 / 一天比一天厉害 / getting worse): not one to watch at home.
+_WORSENING_RE = re.compile(
+    r"(?<![没不未])(?:越来越(?:重|厉害|严重|多|频繁|疼|痛|难受|高|差)|(?<!没有)加重|(?<!没有)恶化|更(?:重|厉害|严重|疼|痛)了"
+    r"|一天比一天(?:重|厉害|严重|差))"
+    r"|(?<![a-z])(?:getting worse|gets worse|got worse|worse and worse|worsening)(?![a-z])", re.I)
+_HYPOTHETICAL_WORSE_RE = re.compile(r"如果|万一|要是|假如|会不会|(?<![a-z])if(?![a-z])", re.I)
 _NO_RE = re.compile(r"^\s*(没有|没|都没有|都没|无|不是|不|没什么|也没有|no|none|nope|nothing|neither|not really)\b|^(没有|没|都没有|无|不)")
 _UNKNOWN_RE = re.compile(r"不知道|不清楚|没量|不记得|don't know|not sure|didn't measure")
 
@@ -139,6 +145,8 @@ def _merge(ex: Extraction, st: dict[str, Any], hospital: HospitalData) -> None:
         st["related"]["fever"] = 1.0
     if _REQUEST_RE.search(ex.text):
         st["request"] = True
+    if _WORSENING_RE.search(ex.text) and not _HYPOTHETICAL_WORSE_RE.search(ex.text):
+        st["worsening"] = True
     history = set(st.get("history", []))
     history |= {f.concept for f in ex.findings if f.history and not f.negated and not f.hypothetical}
     st["history"] = sorted(history)
@@ -207,7 +215,7 @@ def _level(st: dict[str, Any], hits: list[RedFlagHit]) -> str:
         temp = st.get("temp_c")
         others = set(current) - {"fever"}
         mild_fever = temp is not None and temp < 38.5 or (temp is None and "低烧" in "".join(st.get("texts", [])))
-        if (mild_fever and (dur is None or dur <= 48) and not (child and age is not None and age < 3)
+        if (mild_fever and (dur is None or dur <= 48) and not (child and age is not None and age < 3) and not st.get("worsening")
                 and (age is None or age < 65) and not st.get("pregnant") and others <= SELF_CARE_OK):
             return "self_care"
         return "urgent"
@@ -223,7 +231,9 @@ def _level(st: dict[str, Any], hits: list[RedFlagHit]) -> str:
     if set(st.get("severe", [])) & set(current) & BUMP_ON_SEVERE:
         level = _bump(level)
     if level == "self_care":
-        if dur is not None and dur >= 7 * 24:
+        if st.get("worsening"):
+            level = "routine"  # home care is for what is settling, not for what is getting worse
+        elif dur is not None and dur >= 7 * 24:
             level = "routine"
         elif (child and age is not None and age < 1) or st.get("pregnant") or (age is not None and age >= 75):
             level = "routine"
