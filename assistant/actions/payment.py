@@ -28,6 +28,7 @@ DOC_ID = "insurance_and_payment"
 PAY_WORDS = re.compile(r"缴费|交费|付款|支付|付钱|买单|pay\b|pay now|checkout", re.I)
 SNIPPET_KEY = "### (四)计算顺序"
 
+HOW_MUCH = re.compile(r"多少|几块|几元|贵不贵|how much|what (will|would|does) it cost", re.I)
 ASK = {
     "plan": ("请问您参加的是职工医保还是居民医保?", "Which insurance do you have: employee insurance or resident insurance?"),
     "personnel": ("请问您是在职还是退休?", "Are you working or retired?"),
@@ -82,7 +83,7 @@ _REG_FEE = re.compile(r"(挂号费?|诊察费|门诊费)\s*(\d+(?:\.\d+)?)\s*(�
 _TOTAL = re.compile(r"(?:一共|总共|合计|共计|总计|花了|大概|大约)\s*(\d+(?:\.\d+)?)\s*(?:块|元|rmb|yuan)?|(\d+(?:\.\d+)?)\s*(?:块|元)(?:钱)?\s*(?:左右|上下)", re.I)
 
 
-def rough_bill(text: str, fee_items: Any, already: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+def rough_bill(text: str, fee_items: Any, already: set[str], lang: str = "zh") -> tuple[list[dict[str, Any]], list[str]]:
     """Bill lines from everyday words (挂号费50, 拍了个CT, 一共300块左右): fee items by their common names,
     the registration fee by its amount, and a total whose unnamed part is estimated as class B (乙类). Returns the
     lines and the assumptions made, to be said with the estimate."""
@@ -106,7 +107,7 @@ def rough_bill(text: str, fee_items: Any, already: set[str]) -> tuple[list[dict[
             out.append({"fee_item_code": code, "quantity": "1"})
             codes.add(code)
             if note:
-                notes.append(note[0])
+                notes.append(note[1] if lang == "en" else note[0])
     t = _TOTAL.search(text)
     if t:
         total = Decimal(t.group(1) or t.group(2))
@@ -115,7 +116,9 @@ def rough_bill(text: str, fee_items: Any, already: set[str]) -> tuple[list[dict[
         rest = total - named
         if rest > 0:
             out.append({"name_zh": "未列明的费用(药品等)", "amount_cny": str(rest), "category": "乙"})
-            notes.append(f"总金额{total:g}元中未列明项目的{rest:g}元按乙类(先自付10%)估算，实际以收费明细为准")
+            notes.append(f"Of the {total:g} CNY total, the {rest:g} CNY not itemised is estimated as class B (10% paid first); "
+                         "the itemised bill is final" if lang == "en" else
+                         f"总金额{total:g}元中未列明项目的{rest:g}元按乙类(先自付10%)估算，实际以收费明细为准")
     return out, notes
 
 
@@ -174,14 +177,14 @@ class ActionPayment(Action):
         if (pc := parse_personnel(text)) and slots["payment_plan"] != "resident":
             put("payment_personnel", pc)
         items = [{"fee_item_code": i["fee_item_code"], "quantity": str(i["quantity"])} for i in parse_items(text, self.services.hospital.fee_items)]
-        rough, notes = rough_bill(text, self.services.hospital.fee_items, {i["fee_item_code"] for i in items})
+        rough, notes = rough_bill(text, self.services.hospital.fee_items, {i["fee_item_code"] for i in items}, lang)
         items += rough
         if items:
             put("payment_items", items)
             put("payment_bill_notes", notes or None)
             put("payment_bill_misses", 0)
             put("requested_bill", False)
-        wants_to_pay = bool(PAY_WORDS.search(text))
+        wants_to_pay = bool(PAY_WORDS.search(text)) and not HOW_MUCH.search(text)  # "how much will I pay" asks, it doesn't pay
         intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")
         appt = slots["payment_appointment"]
         if appt and not items and (intent in ("affirm", "choose") or (wants_to_pay and not slots["payment_estimate"])):
@@ -190,6 +193,9 @@ class ActionPayment(Action):
 
         if wants_to_pay and slots["payment_estimate"] and not items:
             return events + await self._pay(dispatcher, tracker, lang, slots["payment_estimate"])
+
+        if slots["payment_plan"] == "self_pay" and slots["payment_items"]:
+            return events + await self._self_pay(dispatcher, tracker, lang, slots, wants_to_pay)
 
         for need, missing in (("plan", not slots["payment_plan"]),
                               ("personnel", slots["payment_plan"] == "employee" and not slots["payment_personnel"]),
@@ -274,6 +280,35 @@ class ActionPayment(Action):
         dispatcher.utter_message(text="\n".join([head, *lines, tail]),
                                  json_message={"intent": "payment", "payment": estimate, "citations": [self._citation()]})
         put("payment_estimate", {**estimate, "reference": self._reference(slots)})
+        if wants_to_pay:
+            return events + await self._pay(dispatcher, tracker, lang, slots["payment_estimate"])
+        return events + [ActiveLoop(None)]
+
+    async def _self_pay(self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, slots: dict[str, Any],
+                        wants_to_pay: bool) -> list[dict[str, Any]]:
+        """No insurance (or not using it): the bill at the hospital's prices, all paid by the patient."""
+        try:
+            bill = self._bill(slots)
+        except SettlementError as exc:
+            dispatcher.utter_message(text=("这张账单我没法估算:" if lang == "zh" else "I cannot estimate this bill: ") + exc.message,
+                                     json_message={"intent": "payment"})
+            return [SlotSet("payment_items", None), ActiveLoop(self.name())]
+        total = sum((i.amount_cny for i in bill), Decimal(0))
+        yuan = float(total)
+        estimate = {"total": yuan, "fund_pays": 0.0, "personal_account_pays": 0.0, "cash_pays": yuan,
+                    "order_id": None, "status": "estimate"}
+        lines = [f"{i.name_zh} {float(i.amount_cny):.2f}元" if lang == "zh" else f"{i.name_zh} {float(i.amount_cny):.2f} CNY" for i in bill]
+        notes = slots.get("payment_bill_notes") or tracker.get_slot("payment_bill_notes")
+        text = (f"不用医保(自费)时按本院价格全部由个人支付:预计合计{yuan:.2f}元。\n" + "；".join(lines)
+                + ("\n" + "；".join(notes) if notes else "")
+                + "\n如果您有医保,告诉我是职工医保还是居民医保,我可以重新估算报销。需要缴费的话,请说“我要缴费”。"
+                if lang == "zh" else
+                f"Without insurance (self-pay) the whole bill at the hospital's prices is yours: about {yuan:.2f} CNY.\n"
+                + "; ".join(lines) + ("\n" + "; ".join(notes) if notes else "")
+                + "\nIf you do have insurance, tell me which (employee or resident) and I will estimate again. To pay, say \"pay now\".")
+        dispatcher.utter_message(text=text, json_message={"intent": "payment", "payment": estimate, "citations": [self._citation()]})
+        slots["payment_estimate"] = {**estimate, "reference": self._reference(slots)}
+        events: list[dict[str, Any]] = [SlotSet("payment_estimate", slots["payment_estimate"])]
         if wants_to_pay:
             return events + await self._pay(dispatcher, tracker, lang, slots["payment_estimate"])
         return events + [ActiveLoop(None)]

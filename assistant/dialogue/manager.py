@@ -53,6 +53,12 @@ LOOP_INTENTS = {
 # Slots whose answer is free text (a name): whatever the classifier thinks of it, it is the answer.
 FREE_TEXT_SLOTS = {"patient_name", "name", "person_name"}
 _BOOK_VERB = re.compile(r"挂|预约|约个?号|\bbook\b|appointment", re.I)
+# How much insurance pays (医保能报多少 / 自己要付多少): answered from a passage about insurance when one
+# answers it (职工医保门诊报多少 → the ratios); otherwise the estimate skill works it out from the patient's
+# plan and bill, rather than a passage that merely shares a word ("visit" → ward visiting hours).
+_ESTIMATE = re.compile(r"(能|可以|可)?报(销)?(多少|几成|百分之几)|(自己|个人)(要|得|需要)?(付|出|掏|花)多少|医保(能|可以)?(出|付|报|赔)多少"
+                       r"|\bhow much (will|does|would|can) (the )?insurance (pay|cover)|\bhow much (will|do) i (pay|have to pay)\b", re.I)
+_INSURANCE_WORDS = re.compile(r"医保|报销|统筹|自付|insurance|reimburs|covered|co-?pay", re.I)
 _PERSONAL = re.compile(r"我|孩子|宝宝|儿子|女儿|老公|老婆|爱人|爸|妈|爷爷|奶奶|外公|外婆|家人|\b(I|I'm|my|me|he|she|his|her)\b")
 _NO_MORE_SYMPTOMS = re.compile(r"^\s*(也?没有|没|无)(其他|别的|其它)?(的)?(症状|不舒服|了|发烧|发热|吐|出血|流血)|^\s*no (other )?(symptoms|fever|blood|bleeding|vomiting)\b", re.I)
 # How the complaint began or goes on, said right after a triage result that asked about it
@@ -284,6 +290,9 @@ class DialogueManager:
         if not wants_information(text):
             return False
         answer = await self.faq_probe(text, msg["metadata"]["lang"])
+        if (intent == "payment" and confidence >= MIN_CONFIDENCE and _ESTIMATE.search(text)
+                and (answer is None or not _INSURANCE_WORDS.search(getattr(answer, "text", "")))):
+            return False  # no passage about insurance answers it: the estimate skill asks for the plan and the bill
         if answer is None:
             symptomless_triage = intent == "triage" and not (self.symptom_detector and self.symptom_detector(text))
             if intent not in ("booking", "payment", "report", "faq") and not symptomless_triage:

@@ -92,3 +92,26 @@ async def test_pay_creates_an_order_with_a_link(served, fake, settings, hospital
 
     assert (await asyncio.to_thread(fake.deliver, url, fake.payment_notification(pay["order_id"]))).status_code == 200
     assert (await payments.get_order(pay["order_id"])).contract_status == "paid"
+
+
+@pytest.mark.unit
+async def test_no_insurance_is_a_self_pay_estimate_of_the_whole_bill(services_no_pay):
+    conv = Conversation(ActionPayment(services_no_pay))
+    msgs = await conv.say("做个胃镜自己要付多少钱")
+    assert "职工医保还是居民医保" in msgs[0]["text"]
+    msgs = await conv.say("我没有医保")  # the bill was in the first message: no loop on the plan question
+    pay = msgs[0]["custom"]["payment"]
+    assert pay["total"] == pay["cash_pays"] == 260.0 and pay["fund_pays"] == pay["personal_account_pays"] == 0.0
+    assert "自费" in msgs[0]["text"] and "职工医保还是居民医保" in msgs[0]["text"]  # and says how to re-estimate
+    assert conv.active_loop is None and conv.slots["payment_plan"] == "self_pay"
+    again = await conv.say("其实我有职工医保，在职，起付线已达到")  # insurance after all: estimated again
+    assert again[0]["custom"]["payment"]["fund_pays"] > 0
+
+
+@pytest.mark.unit
+async def test_asking_how_much_is_not_asking_to_pay(services_no_pay):
+    conv = Conversation(ActionPayment(services_no_pay))
+    msgs = await conv.say("How much will I pay for a chest CT? I have no insurance", lang="en")
+    assert len(msgs) == 1 and msgs[0]["custom"]["payment"]["status"] == "estimate"
+    assert "Without insurance" in msgs[0]["text"]
+    assert "CT没说部位" not in msgs[0]["text"] and "chest CT" in msgs[0]["text"]  # the assumption said in English

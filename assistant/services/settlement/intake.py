@@ -17,6 +17,9 @@ def parse_plan(text: str) -> str | None:
         return "employee"
     if re.search(r"居民|学生|儿童|新农合|城乡|resident|student", t):
         return "resident"
+    if re.search(r"(没有|没|没参加|没交|不用|不走|不刷)(买|办|参保|参加)?(的)?(医保|社保)|没(有)?参保|全自费|自费|"
+                 r"(?<![a-z])(no|without|don't have|do not have|haven't got) (medical |health )?insurance|uninsured|self-pay|self pay", t):
+        return "self_pay"  # no insurance, or not using it: the bill is paid in full
     return None
 
 
