@@ -128,6 +128,22 @@ _NAME_RE = re.compile(r"^(?:我叫|我是|叫|是|名字是|姓名)?\s*([\u4e00-
 
 
 # ---- small helpers -------------------------------------------------------------------------------
+_NUMBER_LABELS = re.compile(r"(她|他|我)?的?(身份证(号码?)?|手机(号码?)?|电话(号码?)?|联系方式|id( number)?|phone( number)?)[:：是]?", re.I)
+_NOT_A_NAME_ANSWER = re.compile(r"^(对|是的?|好的?|不对|不是|确认|取消|算了|ok|yes|no)$", re.I)
+
+
+def _without_numbers(tracker: Tracker) -> str:
+    """The message with its identity and phone numbers (and their labels) taken out: what is left of
+    "张三 330106198001011235 13812345678" is the name."""
+    text = tracker.latest_message.get("text") or ""
+    spans = sorted((e["start"], e["end"]) for e in tracker.latest_message.get("entities") or []
+                   if e.get("entity") in ("id_number", "id_number_invalid", "phone", "phone_invalid")
+                   and isinstance(e.get("start"), int) and isinstance(e.get("end"), int))
+    for start, end in reversed(spans):
+        text = text[:start] + " " + text[end:]
+    text = _NUMBER_LABELS.sub(" ", text)
+    return re.sub(r"[\s,，、;；:：]+", " ", text).strip(" 。.!！")
+
 def lang_of(tracker: Tracker) -> str:
     meta = tracker.latest_message.get("metadata") or {}
     return "en" if meta.get("lang") == "en" else "zh"
@@ -694,9 +710,9 @@ class ValidateBookingForm(FormValidationAction):
         value = entity(tracker, "person_name")
         if value:
             return {"patient_name": str(value).strip()}
-        if self._requested(tracker) == "patient_name" and not tracker.latest_message.get("entities"):
-            m = _NAME_RE.match((tracker.latest_message.get("text") or "").strip())
-            if m:
+        if self._requested(tracker) == "patient_name":
+            m = _NAME_RE.match(_without_numbers(tracker))  # 张三 3301…1235 138…: the name beside the numbers
+            if m and not _NOT_A_NAME_ANSWER.search(m.group(1)):
                 return {"patient_name": m.group(1).strip()}
         return {}
 

@@ -164,3 +164,28 @@ async def test_an_adult_asking_for_pediatrics_hears_the_age_range(engine):
 async def test_an_adult_asking_for_pediatrics_without_a_booking_verb_phrase(engine):
     r = await Chat(engine)("我40岁了想挂儿科")
     assert "0-13岁" in r.reply, r.reply
+
+
+@pytest.mark.parametrize("answer", [
+    f"张三 {ADULT} 13812345678",
+    f"张三，身份证{ADULT}，手机13812345678",
+    f"张三、{ADULT}、电话是13812345678",
+])
+async def test_name_id_and_phone_given_at_once_at_the_name_question(engine, answer):
+    # the name question answered with everything at once was asked again and again
+    chat = Chat(engine)
+    await to_relationship_question(chat)
+    r = await chat("给我自己挂")
+    assert "姓名" in r.reply, r.reply
+    r = await chat(answer)
+    assert "姓名" not in r.reply and "对吗" in r.reply and "张三" in r.reply, r.reply
+    slots = await chat.slots()
+    assert slots["patient_name"] == "张三" and slots["id_number"] == ADULT and slots["phone"] == "13812345678"
+
+
+async def test_a_yes_at_the_name_question_is_not_a_name(engine):
+    chat = Chat(engine)
+    await to_relationship_question(chat)
+    await chat("给我自己挂")
+    r = await chat("对")
+    assert "姓名" in r.reply and (await chat.slots()).get("patient_name") is None, r.reply
