@@ -132,6 +132,7 @@ class Draft:
 # counts this much: the heading is the sentence's subject, but every sentence under it shares it.
 CONTEXT_WEIGHT = 0.5
 PAD_RATIO = 0.6  # a further sentence must score this share of the best one
+READ_HITS = 4  # the passages whose sentences are read
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,8 @@ class _Candidate:
 
 
 def _candidates(question: str, hits: list[Hit], lang: str, idf: Any = None) -> list[_Candidate]:
-    """Every sentence of the top four hits in the asker's language, scored and best first.
+    """Every sentence of the top four hits, and of BM25's clear leaders (Hit.lexical_lead) wherever fusion
+    ranked them, in the asker's language, scored and best first.
 
     A sentence scores the weights of the question words it contains, and part of those only its section
     heading or lead-in names, more if it states the kind of fact asked for, times how strongly retrieval
@@ -244,9 +246,10 @@ def _candidates(question: str, hits: list[Hit], lang: str, idf: Any = None) -> l
     found counts for less than one both found."""
     concepts = _concepts(question, idf)
     asked = _asked(question)
-    top = max((h.score for h in hits[:4]), default=0.0)
+    read = [h for i, h in enumerate(hits) if i < READ_HITS or h.lexical_lead]
+    top = max((h.score for h in read), default=0.0)
     cands: list[_Candidate] = []
-    for hit in hits[:4]:
+    for hit in read:
         # the innermost heading names the passage's subject ([0] is the document's own title)
         in_context = _found(concepts, _subject(hit.chunk))
         prior = hit.score / top if top > 0 else 2.0 / (hit.rank + 1)  # by rank without fused scores

@@ -29,7 +29,7 @@ from rag.types import Chunk, GroundedAnswer, Hit, IngestReport, LoadedDocument
 log = logging.getLogger(__name__)
 EMBED_BATCH = 1024  # texts per embedding call: the embedder sorts them by length and batches peers
 VERSION_CHECK_S = 2.0
-ANSWER_HITS = 8  # extraction reads the first four; citations may also come from the rest
+ANSWER_HITS = 8  # extraction reads the first four (and BM25's leaders); citations may also come from the rest
 
 
 class KnowledgeBase:

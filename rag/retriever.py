@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answer import READ_HITS
 from rag.index import ChunkIndex, embed_query
 from rag.lexical import BM25Index, query_terms, tokenize
 from rag.synonyms import alternatives, expand_query, topic_terms
@@ -16,6 +17,11 @@ from rag.types import Chunk, Hit
 RRF_K = 60
 CANDIDATES = 30
 PER_DOC = 2
+# BM25's first LEXICAL_LEADERS passages are read whatever fusion makes of them when they score LEAD_RATIO
+# times the passage after them: reciprocal-rank fusion sees only ranks, so a passage that alone holds the
+# question's rare word ("门禁") but that the embedding ranks 37th loses to ones both lists rank middling
+LEXICAL_LEADERS = 2
+LEAD_RATIO = 1.5
 RECORD_WEIGHT = 0.5  # data-table rows (62 doctors...) must not crowd out the prose that explains a rule
 
 
@@ -36,6 +42,15 @@ DEFAULT_CALIBRATION = Calibration()
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
+
+
+def _leaders(ranked: list[tuple[str, float]]) -> list[str]:
+    """The first LEXICAL_LEADERS of a BM25 list (best first) when they score at least LEAD_RATIO times
+    the next one: passages that alone share the question's rare words, not the front of a close field."""
+    if not ranked:
+        return []
+    rest = ranked[LEXICAL_LEADERS][1] if len(ranked) > LEXICAL_LEADERS else 0.0
+    return [cid for cid, score in ranked[:LEXICAL_LEADERS] if score >= LEAD_RATIO * rest]
 
 
 @dataclass
@@ -81,6 +96,15 @@ class Retriever:
             hits.append(h)
             if len(hits) == k:
                 break
+        # BM25's leaders are returned, after the passages the answerer reads first, even when fusion ranked
+        # them low; the answerer reads them too, and they count as top hits for the confidence features
+        leaders = [fused[cid] for cid in _leaders(lexical) if cid in fused]
+        for h in leaders:
+            h.lexical_lead = True
+        missing = [h for h in leaders if h not in hits]
+        if missing and k > READ_HITS:
+            keep = max(READ_HITS, k - len(missing))
+            hits = (hits[:keep] + missing)[:k]
         for i, h in enumerate(hits):
             h.rank = i + 1
         return hits, [s for _, s in dense]
@@ -97,7 +121,7 @@ class Retriever:
 
     def features(self, query: str, hits: list[Hit], dense: list[float]) -> tuple[float, ...]:
         """(top dense similarity, its gap over the candidates' mean, IDF-weighted share of the query's
-        words found in one of the top hits, the weight of the most informative word found in none, and
+        words found in one of the top hits (the first three and BM25's leaders), the weight of the most informative word found in none, and
         whether the question is English: e5 similarities run lower for English against these documents)."""
         top = dense[0] if dense else 0.0
         gap = top - float(np.mean(dense)) if dense else 0.0
@@ -120,7 +144,7 @@ class Retriever:
         total = sum(weights.values()) or 1.0
         best = 0.0
         found: set[str] = set()
-        for h in hits[:3]:
+        for h in hits[:3] + [h for h in hits[3:] if h.lexical_lead]:
             hay = (h.chunk.text + " " + h.chunk.heading).lower()
             toks = set(tokenize(hay))
             present = {t for t in own if any(a in toks or a in hay for a in alts[t])}

@@ -74,6 +74,7 @@ class Hit:
     dense: float = 0.0  # cosine similarity, 0 when the dense side did not return it
     lexical: float = 0.0  # BM25 score, 0 when the lexical side did not return it
     rank: int = 0
+    lexical_lead: bool = False  # one of the few passages BM25 scores far above the rest (see rag.retriever)
 
     @property
     def doc_id(self) -> str:
