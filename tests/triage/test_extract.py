@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.services.triage import assess
-from assistant.services.triage.extract import extract
+from assistant.services.triage.extract import extract, mentions_condition
 from assistant.services.triage.numbers import parse_duration, parse_temperature
 
 pytestmark = pytest.mark.unit
@@ -36,6 +36,23 @@ def test_colloquial_synonyms(text, concept):
 ])
 def test_false_matches_are_not_current(text, concept):
     assert concept not in extract(text).current()
+
+
+@pytest.mark.parametrize("text", [
+    "入职体检在哪里做", "能帮我开个体检证明吗", "签证要的体检报告能盖章吗", "医院能办健康证吗",
+    "Can I get a medical certificate for my visa?", "Do you do pre-employment medical checkups?",
+])
+def test_paperwork_for_a_checkup_names_no_condition(text):
+    # a certificate or an administrative checkup is asked for, not a finding to assess
+    assert not mentions_condition(text), extract(text).anytime()
+
+
+@pytest.mark.parametrize("text,concept", [
+    ("我想做个体检", "checkup"), ("入职体检发现血脂偏高", "checkup"), ("体检证明上写着我心律不齐", "palpitations"),
+    ("单位体检发现转氨酶高", "hepatitis"), ("my medical checkup results show high cholesterol", "checkup"),
+])
+def test_a_checkup_finding_is_still_a_condition(text, concept):
+    assert concept in extract(text).anytime()
 
 
 def test_negation_keeps_the_positive_part():
