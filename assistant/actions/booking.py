@@ -114,7 +114,9 @@ _OTHER_DOCTOR = re.compile(r"换(个|一个|一位|位|别的|其他)医生|别�
 # Natural phrasings the dialogue manager's routing regexes should also carry (see the report to the lead):
 # 帮我把这个号取消了, 取消刚才的, 刚才那个不要了, 不去了，退了吧 / 帮我看看我有没有预约.
 CANCEL_MORE = (r"(号|预约|挂号)(给我|帮我)?.{0,2}(取消|退)(了|掉)?|取消(刚才|刚刚|上次|之前|那个|这个)"
-               r"|(刚才|刚刚|之前|上次)(那个|的|约的|挂的)?.{0,4}(不要了|不用了|不去了|取消|退)|不去了.{0,6}退|退了吧|退掉")
+               r"|(刚才|刚刚|之前|上次)(那个|的|约的|挂的)?.{0,4}(不要了|不用了|不去了|取消|退)|不去了.{0,6}退|退了吧|退掉"
+               r"|(挂|约|预约)(的|好的|了的)(号|那个号|预约)?.{0,4}(不想去|不打算去|去不了|来不了|不能去|不去|不要)了?"
+               r"|(号|预约).{0,2}(不想去|去不了|来不了|不去)了|can'?t (make|come to|go to) (my|the) appointment")
 MY_APPTS_MORE = r"我.{0,6}有没有.{0,2}(预约|挂号|约号|挂号记录)|(帮我|给我)(看看|查查|查一下|看一下).{0,8}(预约|挂号)(了|记录)?"
 _DELEGATE = [
     (re.compile(r"取消.{0,6}(预约|挂号|号)|退号|cancel (my|the|an?|that) (appointment|booking)|" + CANCEL_MORE, re.I), "cancel"),
@@ -512,10 +514,12 @@ class ValidateBookingForm(FormValidationAction):
             return None
         text = tracker.latest_message.get("text") or ""
         kinds = {ent.get("entity") for ent in tracker.latest_message.get("entities") or []}
-        if kinds & {"date", "session", "time", "department", "doctor", "choice"}:
-            return None
         kind = next((k for rx, k in _DELEGATE if rx.search(text)), None)
         if kind is None:
+            return None
+        # a date or a doctor in the answer belongs to the booking ("换个时间，明天"), unless the patient
+        # plainly cancels one they have ("我昨天挂的号不想去了": 昨天 is when it was booked)
+        if kind != "cancel" and kinds & {"date", "session", "time", "department", "doctor", "choice"}:
             return None
         hold = tracker.get_slot("booking_hold")
         if hold:

@@ -68,11 +68,14 @@ _COURSE = re.compile(
     r"|加重|减轻|好转|没(有)?(好|缓解)|\b(sudden(ly)?|gradual(ly)?|comes? and goes?|getting (worse|better)|on and off)\b", re.I)
 MIN_CONFIDENCE = 0.45
 SWITCH_CONFIDENCE = 0.8
-_EXIT_LOOP = re.compile(r"^\s*(算了|不用了|不挂了|不约了|不看了|退出|取消吧|never ?mind|forget it|stop)\s*[。.!！]?\s*$", re.I)
+_EXIT_LOOP = re.compile(r"^\s*(算了|不用了|不挂了|不约了|不看了|退出|取消吧|取消|never ?mind|forget it|stop)\s*[。.!！]?\s*$", re.I)
 _CANCEL_APPT = re.compile(
     r"取消.{0,6}(预约|挂号|号)|退号|不去了.{0,4}(号|预约)|cancel.{0,20}(appointment|booking)"
     r"|(号|预约|挂号)(给我|帮我)?.{0,2}(取消|退)(了|掉)?|取消(刚才|刚刚|上次|之前|那个|这个)"
-    r"|(刚才|刚刚|之前|上次)(那个|的|约的|挂的)?.{0,4}(不要了|不用了|不去了|取消|退)|不去了.{0,6}退|退了吧|退掉",
+    r"|(刚才|刚刚|之前|上次)(那个|的|约的|挂的)?.{0,4}(不要了|不用了|不去了|取消|退)|不去了.{0,6}退|退了吧|退掉"
+    r"|(挂|约|预约)(的|好的|了的)(号|那个号|预约)?.{0,4}(不想去|不打算去|去不了|来不了|不能去|不去|不要)了?"
+    r"|(号|预约).{0,2}(不想去|去不了|来不了|不去)了"
+    r"|can'?t (make|come to|go to) (my|the) appointment",
     re.I,
 )
 _RESCHEDULE = re.compile(r"改约|改(到|成|时间|天)|换(个|一个)?时间|调(整)?(到|时间)|reschedul|move my appointment|change my appointment", re.I)

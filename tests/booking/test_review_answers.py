@@ -109,12 +109,12 @@ async def test_natural_cancel_phrasings_cancel_the_booking(engine, text):
     assert r.appointment["status"] == "cancelled", r.reply
 
 
-@pytest.mark.parametrize("text", ["刚才那个不要了", "不去了，退了吧"])
+@pytest.mark.parametrize("text", ["刚才那个不要了", "不去了，退了吧", "我昨天挂的号不想去了", "约好的号去不了了", "I can't make my appointment"])
 async def test_natural_cancel_phrasings_the_nlu_does_not_call_booking(engine, text):
     chat = Chat(engine)
     await booked(chat, ADULT, "张三")
     r = await chat(text)
-    assert "确定要取消" in r.reply, r.reply
+    assert "确定要取消" in r.reply or r.reply.startswith("Cancel the appointment"), r.reply
 
 
 async def test_my_appointments_proved_with_id_and_phone_from_another_session(engine):
@@ -130,11 +130,30 @@ def test_cancel_and_my_appointment_phrasings_are_recognised():
     def kind(text: str) -> str | None:
         return next((k for rx, k in _DELEGATE if rx.search(text)), None)
 
-    for text in ("帮我把这个号取消了", "取消刚才的", "刚才那个不要了", "不去了，退了吧"):
+    for text in ("帮我把这个号取消了", "取消刚才的", "刚才那个不要了", "不去了，退了吧", "我昨天挂的号不想去了", "约的号来不了了"):
         assert kind(text) == "cancel", text
     assert kind("我身份证…，手机…，帮我看看我有没有预约") == "mine"
-    for text in ("明天上午心内科还有号吗", "心内科明天有没有号", "帮我看看明天有没有号", "帮我挂个号", "给我妈挂号"):
+    for text in ("明天上午心内科还有号吗", "心内科明天有没有号", "帮我看看明天有没有号", "帮我挂个号", "给我妈挂号",
+                 "挂的号在几楼", "预约的号要带什么"):
         assert kind(text) is None, text
+
+
+async def test_cancelling_while_another_booking_is_open_leaves_that_form(engine):
+    chat = Chat(engine)
+    await booked(chat, ADULT, "张三")
+    await chat("我要挂号")
+    await chat("眼科")  # a second booking is waiting for its day...
+    r = await chat("我昨天挂的号不想去了")  # ...and 昨天 is when the first was booked, not a day to book
+    assert "确定要取消" in r.reply and "已经过去" not in r.reply, r.reply
+    r = await chat("对")
+    assert r.appointment["status"] == "cancelled", r.reply
+
+
+async def test_a_bare_cancel_ends_the_form(engine):
+    chat = Chat(engine)
+    await chat("我要挂号")
+    r = await chat("取消")
+    assert "已结束当前办理" in r.reply, r.reply
 
 
 # ---- age and sex limits of departments ------------------------------------------------------------
