@@ -137,3 +137,26 @@ def test_state_is_json_serialisable(hospital):
 
     out = assess("我头疼", None, hospital)
     json.dumps(out.state)
+
+
+@pytest.mark.parametrize("text", ["我这两天心里发慌", "心里突突的", "心跳不规律"])
+def test_colloquial_palpitations(text):
+    assert "palpitations" in extract(text).current()
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("闺女，我这血压高压160多，头有点胀", "self"),  # an old person calling the assistant 闺女 speaks of themselves
+    ("姑娘啊，俺头晕", "self"),
+    ("小伙子，我胸口闷", "self"),
+    ("闺女发烧两天了", "child"),                    # a daughter who is ill is still the patient
+    ("闺女，5岁，发烧两天", "child"),
+    ("我闺女发烧了", "child"),
+])
+def test_a_term_of_address_is_not_the_patient(text, subject):
+    assert extract(text).subject == subject
+
+
+def test_an_old_person_calling_the_assistant_闺女_is_not_asked_a_childs_age(hospital):
+    out = assess("闺女，我这血压高压160多，头有点胀", None, hospital)
+    assert out.state.get("subject") == "self"
+    assert out.question is None or out.question["id"] != "age"

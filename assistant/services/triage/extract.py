@@ -72,6 +72,9 @@ _FEMALE_RE = re.compile(r"女性|女士|女的|我是女|女,|女，|妈妈|我�
 _MALE_RE = re.compile(r"男性|男士|男的|我是男|男,|男，|爸爸|我爸|父亲|老公|丈夫|儿子|爷爷|外公|姥爷|孙子|哥哥|弟弟|叔叔|公公|岳父|睾丸|前列腺|阴囊|(?<![a-z])(?:man|male|my husband|father|my dad|son|boy|he|his|him|grandpa|testicle|prostate)(?![a-z])")
 
 
+_VOCATIVE_RE = re.compile(
+    r"^(?:喂|哎|唉|诶)?[\s,，]*((?:闺女|姑娘|小姑娘|丫头|小伙子|小伙|同志|大夫|医生|小妹|妹子|老师|宝贝)(?:啊|呀|哎|呢|儿)?)"
+    r"[\s,，!！:：、]+(?=(?:我|俺|咱)(?!家|的|们家|闺女|儿子|孩子|女儿|孙))")
 _FAMILY = r"(?:闺女|女儿|儿子|孩子|小孩|儿女|子女|孙子|孙女|外孙|老伴|老公|老婆|爱人|家里人|家人|我爸|我妈|父母)"
 _ABSENT_FAMILY_RE = re.compile(
     _FAMILY + r"(?:们|和" + _FAMILY + r"|都|也|又|现在|今天|最近)*(?:不在家|不在身边|不在跟前|不在|没在家|在外地|在外面|在国外|在上班|上班去了|去上班|出差|出去了|出门了|没回来|没空|顾不上|不管我|都忙|很忙|工作忙)|"
@@ -318,6 +321,8 @@ def extract(text: str, lexicon: Lexicon | None = None) -> Extraction:
     t_subj = re.sub(r"(生完|生了|生|带|怀|怀着|想要)(了)?(孩子|宝宝|小孩|二胎|娃)", "＿＿＿＿", t)
     # family named as absent (闺女不在家，我一个人) is not the patient
     t_subj = _ABSENT_FAMILY_RE.sub(lambda m: "＿" * len(m.group(0)), t_subj)
+    # an old person addressing the assistant (闺女，我这血压… / 姑娘啊，俺头晕) speaks of themselves
+    t_subj = _VOCATIVE_RE.sub(lambda m: "＿" * len(m.group(1)) + m.group(0)[len(m.group(1)):], t_subj)
     first: tuple[int, str] | None = None
     for name, rx in _SUBJECTS:
         m = rx.search(t_subj)
