@@ -50,6 +50,7 @@ SYNONYMS: dict[str, str] = {
     "先付": "先行自付", "付款": "支付", "最多": "最多 最长 不超过", "出境": "境外 境内", "国外": "境外 境内",
     "班车": "接驳车", "摆渡车": "接驳车", "how much is": "CNY", "how much does": "CNY", "surgical": "surgery",
     "not sure": "unsure", "abroad": "mainland China", "overseas": "mainland China",
+    "早饭": "早餐", "午饭": "午餐", "中饭": "午餐", "晚饭": "晚餐", "valid": "expire expires", "有效期": "有效 作废",
 }
 _KEYS = sorted(SYNONYMS, key=len, reverse=True)
 _ASKING: set[str] | None = None
@@ -65,6 +66,10 @@ PAIRED: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
 # "开药" is, but the pharmacy's opening hours ("药房几点开门") are not.
 SPLIT: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"开[^，,。？?药]{1,6}药(?!房)"), "处方"),
+    # a meal named by its time of day: "晚上还有饭吗" asks for 晚餐 as "晚饭" does
+    (re.compile(r"(?:早上|早晨|早)[^，,。？?饭]{0,4}饭"), "早餐"),
+    (re.compile(r"中午[^，,。？?饭]{0,4}饭"), "午餐"),
+    (re.compile(r"(?:晚上|傍晚)[^，,。？?饭]{0,4}饭"), "晚餐"),
 )
 
 

@@ -109,3 +109,19 @@ def test_a_summary_heading_names_no_subject() -> None:
     assert draft is not None
     assert draft.subject == ""
     assert draft.best.startswith("The AI assistant"), draft.text
+
+
+def test_a_meal_named_by_its_time_of_day_is_the_documents_meal() -> None:
+    # "晚上…饭" is 晚餐 as "晚饭" is; the documents write meals as 早餐 / 午餐 / 晚餐
+    alts = alternatives("食堂晚上还卖饭吗", ["食堂", "晚上", "卖", "饭"])
+    assert "晚餐" in alts["晚上"] and "晚餐" in alts["饭"]
+    assert "午餐" in expand_query("中午在哪儿吃饭")
+    assert "早餐" in expand_query("早饭几点开始")
+    assert "晚餐" not in expand_query("晚上几点关门")  # no meal, no 晚餐
+    hits = [hit("餐厅(3号楼负1楼):早餐06:30-09:00,午餐10:30-13:00,晚餐16:30-19:00。", ("餐饮",), 1, 0.03, "facilities")]
+    assert "晚餐" in extract("晚上几点还有饭", hits, "zh").text
+
+
+def test_how_long_something_is_valid_is_found_where_it_expires() -> None:
+    assert "expire" in alternatives("Until when is my prescription valid?", ["prescription", "valid"])["valid"]
+    assert "作废" in expand_query("处方的有效期是几天")
