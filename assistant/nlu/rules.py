@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from assistant.nlu.lexicon import Lexicon
+from assistant.nlu.question import is_info_question
 from assistant.nlu.types import Entity
 
 _STRIP = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.U)
@@ -43,6 +44,12 @@ _DENY = re.compile(
 )
 
 
+# A refill for a known illness (我有糖尿病，血糖控制得挺好，想开药 / my pills ran out): a visit to the
+# illness's department, said as a statement; 血糖 in it is not a lab report to read.
+_REFILL = re.compile(r"(想|要|来|再)(开|配|拿)(点|些|一些)?药|药(快|都|已经)?(吃|用)(完|光)了|续方|"
+                     r"\b(refill|ran out of|run out of|out of my) ?(my )?(pills|medicine|medication|tablets)?\b", re.I)
+
+
 def _compact(text: str) -> str:
     return _PUNCT.sub("", text.lower())
 
@@ -69,4 +76,6 @@ def apply_rules(text: str, folded: str, entities: list[Entity], lexicon: Lexicon
         return ("greeting", 0.95)
     if lexicon.lab_values(core) >= 2:
         return ("report", 0.95)
+    if _REFILL.search(folded) and not is_info_question(text) and not re.search(r"\d", folded):
+        return ("triage", 0.9)
     return None

@@ -134,12 +134,15 @@ def screen_input(text: str, lang: str = "zh") -> InputScreen:
                 continue
             if kind == "prescription" and _VISIT_FOR_MEDICINE.search(t) and not re.search(_DRUGS, t):
                 continue  # "我有糖尿病，想开药": a visit to a doctor who prescribes — triage routes it
+            if kind == "prescription" and _ONLINE_SERVICE.search(t) and not re.search(_DRUGS, t):
+                continue  # "网上问诊能开药吗": a question about the internet hospital's service — the documents answer it
             zh, en = REFUSALS[kind]
             return InputScreen(kind=kind, lang=lang, reason=kind, reply=en if lang == "en" else zh,
                                red_flags=[h.rule_id for h in hits])
     return InputScreen(kind="ok", lang=lang, red_flags=[h.rule_id for h in hits])
 
 
+_ONLINE_SERVICE = re.compile(r"网上|线上|互联网医院|在线|视频问诊|(?<![a-z])(?:online|internet hospital|video consultation)(?![a-z])")
 _VISIT_FOR_MEDICINE = re.compile(r"(想|要|需要|来|去|复诊|定期)开(点|些|一些)?(药|处方)|(want|need) (a )?(refill|repeat prescription)")
 
 # ---- outgoing replies ------------------------------------------------------------------------

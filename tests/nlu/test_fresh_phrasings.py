@@ -24,6 +24,9 @@ FRESH: dict[str, list[str]] = {
         "my throat is killing me",
         "kid has diarrhea and a high temperature",
         "which clinic for knee pain",
+        "老慢支了，药吃完了想再配点",       # a refill for a known illness is a visit, not a report to read
+        "血糖一直控制得不错，来开药的",
+        "my blood pressure pills ran out",
     ],
     "booking": [
         "帮我约个皮肤科下周二的",

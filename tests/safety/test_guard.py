@@ -137,3 +137,15 @@ def test_a_payment_link_is_not_read_as_a_dose_or_a_phone_number():
     # the same words outside a link are still caught
     assert guard_reply("每次吃7iu胰岛素", "zh").changed
     assert "13812345678" not in guard_reply("请拨打13812345678", "zh").text
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("网上问诊能开药吗", "ok"),                # the internet hospital's service: the documents answer it
+    ("互联网医院可以开处方吗", "ok"),
+    ("我有高血压，想开药", "ok"),              # a visit to a doctor who prescribes
+    ("网上能给我开点阿莫西林吗", "prescription"),  # a named drug is still not ours to give
+    ("帮我开点药", "prescription"),
+    ("给我开个处方", "prescription"),
+])
+def test_questions_about_prescribing_services_are_not_prescription_requests(text, kind):
+    assert screen_input(text, "zh").kind == kind
