@@ -14,7 +14,18 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.safety.pii import is_valid_id_number, is_valid_mobile, normalize_mobile
+from assistant.safety.pii import (
+    HK_MACAU_PERMIT,
+    PASSPORT,
+    RESIDENT_ID,
+    TAIWAN_PERMIT,
+    is_valid_document,
+    is_valid_id_number,
+    is_valid_mobile,
+    mask_identifier,
+    normalize_mobile,
+    parse_document,
+)
 from assistant.services.booking import rules
 from assistant.services.booking.types import Appointment, BookingResult, PatientInfo, Slot, SlotRef
 
@@ -30,9 +41,13 @@ FORM_SLOTS = [
     "patient_relationship",
     "patient_name",
     "id_number",
+    "birth_date",  # asked only for a passport or permit, and only where the department has an age limit
+    "patient_sex",  # likewise, only for the women's departments
     "phone",
     "confirm",
 ]
+# Slots a passport or travel permit leaves to ask (a resident ID gives both).
+DOCUMENT_ONLY_SLOTS = ("birth_date", "patient_sex")
 HIDDEN_SLOTS = [
     "booking_offers",  # slot keys last offered, numbered from 1
     "booking_doctor_offers",
@@ -46,6 +61,7 @@ HIDDEN_SLOTS = [
     "booking_end",  # the validator ends the form
     "booking_targets",  # appointment ids offered for cancel/reschedule
     "booking_target",  # the appointment chosen for cancel/reschedule
+    "id_type",  # the document id_number belongs to: resident_id | passport | hk_macau_permit | taiwan_permit (None: resident_id)
 ]
 FORMS = {FORM: {"required_slots": list(FORM_SLOTS)}}
 SLOTS = {name: {"type": "any", "mappings": [{"type": "custom"}]} for name in FORM_SLOTS + HIDDEN_SLOTS}
@@ -58,9 +74,11 @@ DEPENDENTS = {
     "session": ["slot", "confirm"],
     "slot": ["confirm"],
     # 不是我，是给我妈挂: another patient, so the name, ID and phone given for the first are stale.
-    "patient_relationship": ["patient_name", "id_number", "phone", "confirm"],
+    "patient_relationship": ["patient_name", "id_number", "id_type", "birth_date", "patient_sex", "phone", "confirm"],
     "patient_name": ["confirm"],
     "id_number": ["confirm"],
+    "birth_date": ["confirm"],
+    "patient_sex": ["confirm"],
     "phone": ["confirm"],
 }
 
@@ -70,12 +88,21 @@ RESPONSES: dict[str, dict[str, str]] = {
         "en": "Which department would you like to book? If you are not sure, tell me what is wrong and I'll suggest one.",
     },
     "utter_ask_patient_name": {
-        "zh": "请告诉我就诊人的姓名（需与身份证一致）。",
-        "en": "What is the patient's full name (as on the ID card)?",
+        "zh": "请告诉我就诊人的姓名（需与证件一致）。",
+        "en": "What is the patient's full name (as on the ID card, passport or travel permit)?",
     },
     "utter_ask_id_number": {
-        "zh": "请提供就诊人的18位身份证号码，挂号实行实名制。",
-        "en": "Please give the patient's 18-digit resident ID number; booking is real-name.",
+        "zh": "请提供就诊人的证件号码（身份证、护照或通行证），挂号实行实名制。用护照或通行证的，请先说证件名称再说号码，比如“护照”加号码。",
+        "en": "Please give the patient's ID card, passport or travel permit number; booking is real-name. "
+              "For a passport or permit, say which before the number, e.g. \"passport\" and then the number.",
+    },
+    "utter_ask_birth_date": {
+        "zh": "请告诉我就诊人的出生日期（年月日，比如2018年5月3日），用来核对科室的年龄要求。",
+        "en": "What is the patient's date of birth (e.g. 2018-05-03)? This department has an age limit.",
+    },
+    "utter_ask_patient_sex": {
+        "zh": "请问就诊人是女性还是男性？这个科室只接诊女性。",
+        "en": "Is the patient female or male? This department sees women only.",
     },
     "utter_ask_phone": {
         "zh": "请留一个联系手机号，用于接收预约短信。",
@@ -131,6 +158,8 @@ _NAME_RE = re.compile(r"^(?:我叫|我是|叫|是|名字是|姓名)?\s*([\u4e00-
 
 # ---- small helpers -------------------------------------------------------------------------------
 _NUMBER_LABELS = re.compile(r"(她|他|我)?的?(身份证(号码?)?|手机(号码?)?|电话(号码?)?|联系方式|id( number)?|phone( number)?)[:：是]?", re.I)
+_DOC_LABELS = re.compile(r"(她|他|我)?的?(护照|回乡证|台胞证|(港澳|台湾)?(居民)?(来往|往来)?(内地|大陆)?通行证|证件)(号码?)?[:：是]?"
+                         r"|\b(my |his |her )?(passport|(mainland |home[- ]return )?(travel )?permit)( number| no\.?)?( is)?:?", re.I)
 _NOT_A_NAME_ANSWER = re.compile(r"^(对|是的?|好的?|不对|不是|确认|取消|算了|ok|yes|no)$", re.I)
 
 
@@ -141,9 +170,13 @@ def _without_numbers(tracker: Tracker) -> str:
     spans = sorted((e["start"], e["end"]) for e in tracker.latest_message.get("entities") or []
                    if e.get("entity") in ("id_number", "id_number_invalid", "phone", "phone_invalid")
                    and isinstance(e.get("start"), int) and isinstance(e.get("end"), int))
+    kind, _, doc = parse_document(text, shape_only=True)
+    if doc is not None and all(doc[1] <= s or doc[0] >= e for s, e in spans):
+        spans = sorted([*spans, doc])
     for start, end in reversed(spans):
         text = text[:start] + " " + text[end:]
     text = _NUMBER_LABELS.sub(" ", text)
+    text = _DOC_LABELS.sub(" ", text)
     return re.sub(r"[\s,，、;；:：]+", " ", text).strip(" 。.!！")
 
 def lang_of(tracker: Tracker) -> str:
@@ -302,7 +335,9 @@ def reason_text(tx: _Texts, res_reason: str | None, detail: dict[str, Any], lang
     if r == "daily_limit":
         return t(lang, "同一就诊人同一天最多预约3个号，当天已经约满3个。", "A patient can hold at most 3 appointments a day, and that day already has 3.")
     if r == "identity_mismatch":
-        return t(lang, "这个身份证号已登记的姓名和您说的不一致，请核对姓名和身份证号。", "The name does not match the one registered with this ID number. Please check both.")
+        return t(lang, "这个证件号码已登记的姓名和您说的不一致，请核对姓名和证件号码。", "The name does not match the one registered with this ID document number. Please check both.")
+    if r == "female_only":
+        return t(lang, "这个科室只接诊女性，就诊人不能预约。", "This department sees women only, so it can't be booked for this patient.")
     if r == "suspended":
         until = detail.get("until")
         u = fmt_date(until, lang) if until else ""
@@ -361,7 +396,89 @@ def _age_advice(tx: _Texts, svc: Any, dept_id: str, age: int, lang: str) -> str:
     )
 
 
-FEMALE_ONLY = ("gynecology", "obstetrics")  # women's departments (departments.md, 五、妇产与儿童)
+FEMALE_ONLY = rules.FEMALE_ONLY_DEPTS  # women's departments (departments.md, 五、妇产与儿童)
+
+
+# ---- identity documents other than the resident ID: passports and travel permits -------------------
+DOC_ZH = {RESIDENT_ID: "身份证", PASSPORT: "护照", HK_MACAU_PERMIT: "港澳居民来往内地通行证", TAIWAN_PERMIT: "台湾居民来往大陆通行证",
+          "permit": "往来内地通行证"}
+DOC_EN = {RESIDENT_ID: "ID card", PASSPORT: "passport", HK_MACAU_PERMIT: "Mainland Travel Permit (Hong Kong/Macau)",
+          TAIWAN_PERMIT: "Mainland Travel Permit (Taiwan)", "permit": "Mainland Travel Permit"}
+
+
+def doc_name(id_type: str | None, lang: str) -> str:
+    return (DOC_EN if lang == "en" else DOC_ZH).get(id_type or RESIDENT_ID, DOC_ZH[RESIDENT_ID] if lang != "en" else DOC_EN[RESIDENT_ID])
+
+
+def document_rule(id_type: str | None, lang: str) -> str:
+    """What an accepted number of this document looks like, said when one is not."""
+    if id_type == PASSPORT:
+        return t(lang, "护照号码是5到17位字母或数字，至少含一位数字。", "A passport number is 5 to 17 letters and digits, with at least one digit.")
+    if id_type == HK_MACAU_PERMIT:
+        return t(lang, "港澳居民来往内地通行证（回乡证）号码是H（香港）或M（澳门）加8位数字，旧版加10位数字。",
+                 "A Hong Kong/Macau Mainland Travel Permit number is H (Hong Kong) or M (Macau) and 8 digits, or 10 on older permits.")
+    if id_type == TAIWAN_PERMIT:
+        return t(lang, "台湾居民来往大陆通行证（台胞证）号码是8位数字。", "A Taiwan Mainland Travel Permit number is 8 digits.")
+    return t(lang, "往来内地通行证号码：港澳是H或M加8位数字（旧版10位），台湾是8位数字。",
+             "A Mainland Travel Permit number is H or M and 8 digits (10 on older permits) for Hong Kong/Macau, or 8 digits for Taiwan.")
+
+
+def document_invalid_text(id_type: str | None, lang: str) -> str:
+    return t(lang, f"这个{doc_name(id_type, lang)}号码格式不对。", f"That {doc_name(id_type, lang)} number doesn't look right. ") + document_rule(id_type, lang) + t(
+        lang, "请再说一遍证件号码；也可以用18位身份证号（港澳台居民居住证、外国人永久居留身份证同样可以）。",
+        " Please say the number again, or give an 18-character ID number (residence permits for Hong Kong, Macau and Taiwan residents and "
+        "foreigners' permanent residence ID cards work too).")
+
+
+def needs_birth_date(id_type: str | None, dept: Any) -> bool:
+    """A passport or permit says nothing of age: asked where the department has an age limit."""
+    return (id_type or RESIDENT_ID) != RESIDENT_ID and dept is not None and (dept.min_age is not None or dept.max_age is not None)
+
+
+def needs_sex(id_type: str | None, dept_id: str | None) -> bool:
+    return (id_type or RESIDENT_ID) != RESIDENT_ID and dept_id in FEMALE_ONLY
+
+
+_MONTHS = {m: i for i, ms in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"), ("jul", "july"),
+     ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"), ("dec", "december")], 1) for m in ms}
+_MONTH_RX = "|".join(sorted(_MONTHS, key=len, reverse=True))
+
+
+def parse_birth_date(text: str) -> tuple[date | None, bool]:
+    """A date of birth in an answer: 2018年5月3日, 2018-05-03, 2018/5/3, 20180503, 3 May 2018, May 3, 2018,
+    03/05/2018 (day first, as on passports; refused as unclear when both could be the month).
+    Returns (date, unclear): unclear when something date-like was said that can't be read safely."""
+    s = (text or "").strip()
+    m = re.search(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)", s) or re.search(
+        r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)", s)
+    parts: tuple[int, int, int] | None = None
+    if m:
+        parts = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    elif m := re.search(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RX})\.?,?\s+((?:19|20)\d{{2}})(?!\d)", s, re.I):
+        parts = (int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
+    elif m := re.search(rf"\b({_MONTH_RX})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})(?!\d)", s, re.I):
+        parts = (int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))
+    elif m := re.search(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-]((?:19|20)\d{2})(?!\d)", s):
+        a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if a <= 12 and b <= 12 and a != b:
+            return None, True  # 03/05/2018: 3 May or March 5?
+        parts = (y, b, a) if a > 12 or a == b else (y, a, b)
+    if parts is None:
+        return None, bool(re.search(r"\d", s))
+    try:
+        return date(*parts), False
+    except ValueError:
+        return None, True
+
+
+def parse_sex(text: str) -> str | None:
+    s = (text or "").strip()
+    if re.search(r"女|\bfemale\b|\bwoman\b|\bgirl\b|^f$", s, re.I):
+        return "F"
+    if re.search(r"男|\bmale\b|\bman\b|\bboy\b|^m$", s, re.I):
+        return "M"
+    return None
 _MALE = re.compile(r"我(是)?(个|一个)?男(的|性|生|人|士)|男性|男的|男生|男孩|\bi'?m (a )?(male|man)\b|\bi am (a )?(male|man)\b|\bmale\b", re.I)
 
 
@@ -443,6 +560,32 @@ async def refund_fee(services: Any, appt: Appointment, lang: str, *, key: str, a
     return text, ({"payment": order.payment_json()} if order is not None else {})
 
 
+def patient_info(tracker: Tracker, id_number: str | None = None, id_type: str | None = None) -> PatientInfo:
+    """Who the booking is for, from the form's slots (the number and its document given explicitly
+    while they are being validated)."""
+    born = tracker.get_slot("birth_date")
+    try:
+        birth = date.fromisoformat(born) if born else None
+    except ValueError:
+        birth = None
+    return PatientInfo(
+        str(tracker.get_slot("patient_name") or ""),
+        str(id_number if id_number is not None else tracker.get_slot("id_number") or ""),
+        str(tracker.get_slot("phone") or ""),
+        id_type or tracker.get_slot("id_type") or RESIDENT_ID,
+        birth,
+        tracker.get_slot("patient_sex"),
+    )
+
+
+def document_line(id_type: str | None, id_number: str | None, lang: str) -> str:
+    """The read-back's masked document: 证件号码（护照）E*****678 / passport E*****678."""
+    if not id_number:
+        return ""
+    masked = mask_identifier(id_type, id_number)
+    return t(lang, f"，证件号码（{doc_name(id_type, lang)}）{masked}", f", {doc_name(id_type, lang)} {masked}")
+
+
 # ---- the form --------------------------------------------------------------------------------------
 class ValidateBookingForm(FormValidationAction):
     def __init__(self, services: Any) -> None:
@@ -459,7 +602,13 @@ class ValidateBookingForm(FormValidationAction):
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[str]:
         slots = list(domain_slots) or list(FORM_SLOTS)
         if tracker.get_slot("booking_reschedule_of"):
-            slots = [s for s in slots if s not in ("patient_relationship", "patient_name", "id_number", "phone")]
+            return [s for s in slots if s not in ("patient_relationship", "patient_name", "id_number", "phone", *DOCUMENT_ONLY_SLOTS)]
+        # a passport or permit gives no birth date or sex: asked only where the department needs them
+        id_type, dept_id = tracker.get_slot("id_type"), tracker.get_slot("department")
+        if not needs_birth_date(id_type, self.svc.department(dept_id)):
+            slots = [s for s in slots if s != "birth_date"]
+        if not needs_sex(id_type, dept_id):
+            slots = [s for s in slots if s != "patient_sex"]
         return slots
 
     # -- the run: extraction, dependent resets, validation, then hold bookkeeping ---------------
@@ -493,8 +642,12 @@ class ValidateBookingForm(FormValidationAction):
         if tracker.slots.get("booking_skip_ask"):
             tracker.slots["booking_skip_ask"] = None
             cleared.append(SlotSet("booking_skip_ask", None))
+        id_type_before = tracker.slots.get("id_type")
         events = cleared + await super().run(dispatcher, tracker, domain)
         extra: list[dict[str, Any]] = []
+        if tracker.slots.get("id_type") != id_type_before and not any(e.get("name") == "id_type" for e in events):
+            # the document named (护照 / passport) rides with the number; rasa_sdk keeps only form slots' events
+            extra.append(SlotSet("id_type", tracker.slots.get("id_type")))
         if tracker.slots.get(UNKNOWN_DOCTOR):
             self._unknown_doctor(dispatcher, tracker, str(tracker.slots.pop(UNKNOWN_DOCTOR)))
         hold = tracker.get_slot("booking_hold")
@@ -554,6 +707,7 @@ class ValidateBookingForm(FormValidationAction):
         return (
             hold.get("slot") == tracker.get_slot("slot")
             and hold.get("id_number") == tracker.get_slot("id_number")
+            and (hold.get("id_type") or RESIDENT_ID) == (tracker.get_slot("id_type") or RESIDENT_ID)
             and hold.get("name") == tracker.get_slot("patient_name")
             and hold.get("phone") == tracker.get_slot("phone")
         )
@@ -599,6 +753,8 @@ class ValidateBookingForm(FormValidationAction):
         return {}
 
     async def extract_date(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        if self._requested(tracker) in DOCUMENT_ONLY_SLOTS:
+            return {}  # the date said is the patient's birthday, not the day of the visit
         value = entity(tracker, "date")
         if value:
             return {"date": str(value)[:10]}
@@ -677,6 +833,9 @@ class ValidateBookingForm(FormValidationAction):
                 "patient_relationship": chosen["relationship"],
                 "patient_name": chosen["name"],
                 "id_number": chosen["id_number"],
+                "id_type": chosen.get("id_type") or RESIDENT_ID,
+                "birth_date": chosen.get("birth_date"),
+                "patient_sex": chosen.get("sex"),
                 "phone": chosen["phone"],
             }
         text = tracker.latest_message.get("text") or ""
@@ -691,7 +850,8 @@ class ValidateBookingForm(FormValidationAction):
         name = self._name_in(tracker)
         if name:
             out["patient_name"] = name
-        if name or entity(tracker, "id_number") or entity(tracker, "id_number_invalid") or entity(tracker, "phone") or entity(tracker, "phone_invalid"):
+        if (name or entity(tracker, "id_number") or entity(tracker, "id_number_invalid") or entity(tracker, "phone") or entity(tracker, "phone_invalid")
+                or parse_document(text)[1]):
             out["patient_relationship"] = "self"
         return out
 
@@ -721,8 +881,34 @@ class ValidateBookingForm(FormValidationAction):
         return {}
 
     async def extract_id_number(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
-        value = entity(tracker, "id_number") or entity(tracker, "id_number_invalid")
-        return {"id_number": str(value).strip().upper()} if value else {}
+        """The resident ID (and the 18-character residence permits), or a passport or travel permit the
+        patient names (护照E12345678 / passport E12345678 / 回乡证H12345678) or whose format can be nothing
+        else (H/M + 8 or 10 digits; a passport-shaped answer to the ID question)."""
+        value = entity(tracker, "id_number")
+        if value:
+            return {"id_number": str(value).strip().upper(), "id_type": RESIDENT_ID}
+        asked = self._requested(tracker) == "id_number"
+        kind, number, _ = parse_document(tracker.latest_message.get("text") or "", shape_only=asked)
+        if kind is not None and number is not None:
+            return {"id_number": number, "id_type": kind}
+        if kind is not None and asked:
+            return {"id_type": kind}  # "I only have a passport": its number is asked for
+        value = entity(tracker, "id_number_invalid")
+        return {"id_number": str(value).strip().upper(), "id_type": RESIDENT_ID} if value else {}
+
+    async def extract_birth_date(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        if self._requested(tracker) not in DOCUMENT_ONLY_SLOTS:
+            return {}
+        born, unclear = parse_birth_date(_without_numbers(tracker))  # a phone number said with it is not a date
+        if born is not None:
+            return {"birth_date": born.isoformat()}
+        return {"birth_date": "?"} if unclear and self._requested(tracker) == "birth_date" else {}
+
+    async def extract_patient_sex(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        if self._requested(tracker) not in DOCUMENT_ONLY_SLOTS:
+            return {}  # "female" said at the birth-date question counts too
+        sex = parse_sex(tracker.latest_message.get("text") or "")
+        return {"patient_sex": sex} if sex else {}
 
     async def extract_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
         value = entity(tracker, "phone") or entity(tracker, "phone_invalid")
@@ -913,40 +1099,92 @@ class ValidateBookingForm(FormValidationAction):
         lang = lang_of(tracker)
         if value is None:
             return {"id_number": None}
-        v = str(value).strip().upper()
-        if not is_valid_id_number(v):
+        v = re.sub(r"[\s-]", "", str(value)).upper()
+        kind = tracker.get_slot("id_type") or RESIDENT_ID
+        if kind == RESIDENT_ID and not is_valid_id_number(v):
             dispatcher.utter_message(
-                text=t(lang, "这个身份证号码不正确（位数、出生日期或最后一位校验码不对）。请再说一遍18位身份证号，最后一位可能是X。",
-                       "That ID number isn't valid (length, birth date or check digit is wrong). Please say the 18-character ID number again; the last character may be X.")
+                text=t(lang, "这个身份证号码不正确（位数、出生日期或最后一位校验码不对）。请再说一遍18位身份证号，最后一位可能是X；"
+                             "用护照或往来内地通行证的，请先说证件名称再说号码。",
+                       "That ID number isn't valid (length, birth date or check digit is wrong). Please say the 18-character ID number again; the last character may be X. "
+                       "For a passport or Mainland Travel Permit, say which before the number, e.g. \"passport\" and then the number.")
             )
             return {"id_number": None, "booking_skip_ask": True}
+        if kind != RESIDENT_ID and not is_valid_document(kind, v) or kind not in (RESIDENT_ID, PASSPORT, HK_MACAU_PERMIT, TAIWAN_PERMIT):
+            dispatcher.utter_message(text=document_invalid_text(kind, lang))
+            return {"id_number": None, "booking_skip_ask": True}
+        out: dict[str, Any] = {"id_number": v, "id_type": kind}
+        if kind != RESIDENT_ID:
+            known = await self.svc.find_patient(v, kind)  # a returning patient: what was said last time holds
+            if known is not None and known.birth_date and not tracker.get_slot("birth_date"):
+                out["birth_date"] = known.birth_date.isoformat()
+            if known is not None and known.sex and not tracker.get_slot("patient_sex"):
+                out["patient_sex"] = known.sex
+            tracker.slots.update(out)
         slot_key = tracker.get_slot("slot")
         if not slot_key:
-            return {"id_number": v}
+            return out
         slot, _ = await self.svc.check_slot(slot_key, channel_of(tracker))
         if slot is None:
-            return {"id_number": v}
-        info = PatientInfo(str(tracker.get_slot("patient_name") or ""), v, str(tracker.get_slot("phone") or ""))
-        if slot.dept_id in FEMALE_ONLY and rules.sex_from_id(v) == "M":
+            return out
+        info = self._patient_info(tracker, v, kind)
+        if slot.dept_id in FEMALE_ONLY and kind == RESIDENT_ID and rules.sex_from_id(v) == "M":
             dispatcher.utter_message(text=_sex_advice(self.tx, slot.dept_id, lang))
-            return {"id_number": v, "department": None, "doctor": None, "slot": None, "booking_skip_ask": True}
+            return {**out, "department": None, "doctor": None, "slot": None, "booking_skip_ask": True}
         problem, detail = await self.svc.patient_problem(info, slot, channel_of(tracker))
+        if problem == "female_only":
+            dispatcher.utter_message(text=_sex_advice(self.tx, slot.dept_id, lang))
+            return {**out, "department": None, "doctor": None, "slot": None, "booking_skip_ask": True}
         if problem in ("too_young", "too_old"):
             dispatcher.utter_message(text=_age_advice(self.tx, self.svc, slot.dept_id, int(detail["age"]), lang))
-            return {"id_number": v, "department": None, "doctor": None, "slot": None, "booking_skip_ask": True}
+            return {**out, "department": None, "doctor": None, "slot": None, "booking_skip_ask": True}
         if problem == "identity_mismatch":
             dispatcher.utter_message(text=reason_text(self.tx, problem, detail, lang, self.svc.now()))
             return {"id_number": None, "patient_name": None, "booking_skip_ask": None}
         if problem == "suspended":
             dispatcher.utter_message(text=reason_text(self.tx, problem, detail, lang, self.svc.now()))
-            return {"id_number": v, "booking_end": True}
+            return {**out, "booking_end": True}
         if problem in ("duplicate_patient_day", "daily_limit"):
             alts = await self.svc.next_free(dept_id=slot.dept_id, after=slot.ref.date + timedelta(days=1), channel=channel_of(tracker))
             block, choices = _alt_block(self.tx, alts, lang)
             dispatcher.utter_message(text=reason_text(self.tx, problem, detail, lang, self.svc.now()) + t(lang, "可以改约其他日期。", " You can book another day. ") + block,
                                      json_message={"choices": choices})
-            return {"id_number": v, "slot": None, "booking_offers": [s.key for s in alts] or None, "booking_skip_ask": True}
-        return {"id_number": v}
+            return {**out, "slot": None, "booking_offers": [s.key for s in alts] or None, "booking_skip_ask": True}
+        return out
+
+    @staticmethod
+    def _patient_info(tracker: Tracker, id_number: str | None = None, id_type: str | None = None) -> PatientInfo:
+        return patient_info(tracker, id_number, id_type)
+
+    async def validate_birth_date(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        lang = lang_of(tracker)
+        if value is None:
+            return {"birth_date": None}
+        try:
+            born = date.fromisoformat(str(value))
+        except ValueError:
+            born = None
+        today = self.svc.now().date()
+        if born is None or born > today or rules.age_on(born, today) > 120:
+            dispatcher.utter_message(text=t(lang, "没听清出生日期，请按年月日再说一遍，比如2018年5月3日。",
+                                            "I couldn't read that date of birth. Please say it as year-month-day, e.g. 2018-05-03, or as 3 May 2018."))
+            return {"birth_date": None, "booking_skip_ask": True}
+        out: dict[str, Any] = {"birth_date": born.isoformat()}
+        slot, _ = await self.svc.check_slot(tracker.get_slot("slot"), channel_of(tracker)) if tracker.get_slot("slot") else (None, None)
+        if slot is not None:
+            age = rules.age_on(born, slot.ref.date)
+            if self.svc.age_problem(slot.dept_id, age):
+                dispatcher.utter_message(text=_age_advice(self.tx, self.svc, slot.dept_id, age, lang))
+                return {**out, "department": None, "doctor": None, "slot": None, "booking_skip_ask": True}
+        return out
+
+    async def validate_patient_sex(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        if value not in ("F", "M"):
+            return {"patient_sex": None}
+        dept_id = tracker.get_slot("department")
+        if value == "M" and dept_id in FEMALE_ONLY:
+            dispatcher.utter_message(text=_sex_advice(self.tx, dept_id, lang_of(tracker)))
+            return {"patient_sex": value, "department": None, "doctor": None, "slot": None, "booking_skip_ask": True}
+        return {"patient_sex": value}
 
     async def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
         if value is None:
@@ -1024,6 +1262,22 @@ class _AskText(_Ask):
 
     async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> list[dict[str, Any]]:
         dispatcher.utter_message(text=RESPONSES[f"utter_ask_{self.slot}"][lang])
+        return []
+
+
+class ActionAskIdNumber(_Ask):
+    """Asks for the ID document's number; "I only have a passport" is answered by asking for that number."""
+
+    def name(self) -> str:
+        return "action_ask_id_number"
+
+    async def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> list[dict[str, Any]]:
+        kind = tracker.get_slot("id_type")
+        if kind in (PASSPORT, HK_MACAU_PERMIT, TAIWAN_PERMIT, "permit") and not tracker.get_slot("id_number"):
+            dispatcher.utter_message(text=t(lang, f"好的，请告诉我就诊人的{doc_name(kind, lang)}号码。", f"OK, please give the patient's {doc_name(kind, lang)} number. ")
+                                     + document_rule(kind, lang))
+            return []
+        dispatcher.utter_message(text=RESPONSES["utter_ask_id_number"][lang])
         return []
 
 
@@ -1143,7 +1397,8 @@ class ActionAskPatientRelationship(_Ask):
                                             "Is this appointment for yourself or for a family member? If for family, say who, e.g. \"for my mother\"."))
             return []
         offers = [{"patient_id": lp.patient.patient_id, "relationship": lp.relationship, "name": lp.patient.name,
-                   "id_number": lp.patient.id_number, "phone": lp.patient.phone} for lp in known]
+                   "id_number": lp.patient.id_number, "id_type": lp.patient.id_type, "phone": lp.patient.phone,
+                   "birth_date": lp.patient.birth_date.isoformat() if lp.patient.birth_date else None, "sex": lp.patient.sex} for lp in known]
         rel = REL_EN if lang == "en" else REL_ZH
         lines = [f"{rel.get(o['relationship'], o['relationship'])} {o['name'][:1]}{'*' * (len(o['name']) - 1)}" for o in offers]
         lines.append(t(lang, "其他家人（新添加）", "someone else (add a new patient)"))
@@ -1176,22 +1431,25 @@ class ActionAskConfirm(_Ask):
             return []
         hold = tracker.get_slot("booking_hold")
         name, idn, phone = tracker.get_slot("patient_name"), tracker.get_slot("id_number"), tracker.get_slot("phone")
-        if hold and hold.get("slot") == slot_key and hold.get("id_number") == idn and hold.get("name") == name and hold.get("phone") == phone:
+        id_type = tracker.get_slot("id_type") or RESIDENT_ID
+        if (hold and hold.get("slot") == slot_key and hold.get("id_number") == idn and (hold.get("id_type") or RESIDENT_ID) == id_type
+                and hold.get("name") == name and hold.get("phone") == phone):
             appt = await self.svc.get(hold["id"])
         else:
             res = await self.svc.hold(
-                slot_key, PatientInfo(name, idn, phone), owner=owner_of(tracker), relationship=tracker.get_slot("patient_relationship") or "self",
+                slot_key, patient_info(tracker), owner=owner_of(tracker), relationship=tracker.get_slot("patient_relationship") or "self",
                 channel=channel_of(tracker), idempotency_key=f"{tracker.sender_id}:{slot_key}:{idn}", actor=actor_of(tracker),
             )
             if not res.ok or res.appointment is None:
                 block, choices = _alt_block(self.tx, res.alternatives, lang)
                 dispatcher.utter_message(text=reason_text(self.tx, res.reason, res.detail, lang, self.svc.now()) + block, json_message={"choices": choices})
-                if res.reason in ("suspended", "identity_mismatch", "too_many_patients"):
+                if res.reason in ("suspended", "identity_mismatch", "too_many_patients", "female_only"):
                     return [SlotSet("booking_end", True)] + [SlotSet(s, None) for s in FORM_SLOTS] + [ActiveLoop(None)]
                 return [SlotSet("slot", None), SlotSet("booking_offers", [s.key for s in res.alternatives] or None), SlotSet("requested_slot", "slot")]
             appt = res.appointment
         rel = tracker.get_slot("patient_relationship") or "self"
         who = t(lang, f"，就诊人{name}" + (f"（{REL_ZH.get(rel, '家人')}）" if rel != "self" else ""), f", patient {name}" + (f" ({REL_EN.get(rel, 'family')})" if rel != "self" else ""))
+        who += document_line(id_type, idn, lang)
         minutes = self.svc.hold_minutes
         text = t(
             lang,
@@ -1199,7 +1457,7 @@ class ActionAskConfirm(_Ask):
             f"I'm holding this slot for {minutes} minutes. You are booking {dept}, {doc}, {self.tx.when(appt.start, appt.session, lang)}, fee {fmt_fee(appt.fee)} CNY{who}. Is that right?",
         )
         dispatcher.utter_message(text=text, json_message={"appointment": appt.contract(), "intent": "booking"})
-        return [SlotSet("booking_hold", {"id": appt.appointment_id, "slot": slot_key, "id_number": idn, "name": name, "phone": phone})]
+        return [SlotSet("booking_hold", {"id": appt.appointment_id, "slot": slot_key, "id_number": idn, "id_type": id_type, "name": name, "phone": phone})]
 
 
 class ActionSubmitBookingForm(_BookingAction):
@@ -1217,14 +1475,17 @@ class ActionSubmitBookingForm(_BookingAction):
         where = self.tx.location(appt.dept_id, lang)
         deadline = rules.free_cancel_deadline(appt.date)
         moved = t(lang, "改约成功！", "Moved! ") if appt.rescheduled_from else t(lang, "预约成功！", "Booked! ")
+        id_type = tracker.get_slot("id_type") or RESIDENT_ID
+        bring_zh = "请带身份证或医保电子凭证" if id_type == RESIDENT_ID else f"请带预约时使用的{doc_name(id_type, 'zh')}原件"
+        bring_en = "Bring the ID card or medical insurance e-voucher" if id_type == RESIDENT_ID else f"Bring the {doc_name(id_type, 'en')} used to book"
         text = moved + t(
             lang,
             f"{self.tx.dept(appt.dept_id, lang)}{self.tx.doctor(appt.doctor_id, lang)}，{self.tx.when(appt.start, appt.session, lang)}，挂号费{fmt_fee(appt.fee)}元。"
-            f"就诊地点：{where}。请带身份证或医保电子凭证，提前15分钟到诊区签到，迟到超过30分钟记爽约。"
+            f"就诊地点：{where}。{bring_zh}，提前15分钟到诊区签到，迟到超过30分钟记爽约。"
             + (f"如需取消，请在{deadline.month}月{deadline.day}日18:00前办理，可免费取消。" if rules.can_cancel(appt.date, self.svc.now())
                else "这个号已过就诊前一日18:00，不能再取消或改约；如果不能来，挂号费不退并记爽约一次。"),
             f"{self.tx.dept(appt.dept_id, lang)}, {self.tx.doctor(appt.doctor_id, lang)}, {self.tx.when(appt.start, appt.session, lang)}, fee {fmt_fee(appt.fee)} CNY. "
-            f"Where: {where}. Bring the ID card or medical insurance e-voucher and check in 15 minutes early; more than 30 minutes late counts as a no-show. "
+            f"Where: {where}. {bring_en} and check in 15 minutes early; more than 30 minutes late counts as a no-show. "
             + (f"Free cancellation until {deadline.strftime('%d %b')} 18:00." if rules.can_cancel(appt.date, self.svc.now())
                else "It is past 18:00 the day before, so this appointment can no longer be cancelled or moved; if you can't come, the fee is not refunded and it counts as a no-show."),
         )
@@ -1261,13 +1522,17 @@ class ActionMyAppointments(_BookingAction):
 
 async def _appointments_for(svc: Any, tracker: Tracker) -> list[Appointment]:
     appts = await svc.my_appointments(owner_of(tracker))
-    idn, phone = entity(tracker, "id_number"), entity(tracker, "phone")
+    idn, phone, kind = entity(tracker, "id_number"), entity(tracker, "phone"), RESIDENT_ID
+    if not idn:
+        doc_kind, number, _ = parse_document(tracker.latest_message.get("text") or "")
+        if doc_kind in (PASSPORT, HK_MACAU_PERMIT, TAIWAN_PERMIT) and number:
+            idn, kind = number, doc_kind
     if idn and phone:
-        # A caller on another channel proves the booking with the ID number and the phone given.
-        p = await svc.find_patient(str(idn))
+        # A caller on another channel proves the booking with the ID document's number and the phone given.
+        p = await svc.find_patient(str(idn), kind)
         if p is not None and p.phone == normalize_mobile(str(phone)):
             seen = {a.appointment_id for a in appts}
-            appts += [a for a in await svc.patient_appointments(str(idn)) if a.appointment_id not in seen]
+            appts += [a for a in await svc.patient_appointments(str(idn), kind) if a.appointment_id not in seen]
     return [a for a in appts if a.status == "confirmed"] + [a for a in appts if a.status == "held"]
 
 
@@ -1385,6 +1650,7 @@ class ActionRescheduleAppointment(_ChooseAppointment):
         prefill = {
             "department": appt.dept_id, "doctor": appt.doctor_id, "date": None, "session": None, "slot": None, "confirm": None,
             "patient_relationship": appt.relationship, "patient_name": patient.name, "id_number": patient.id_number, "phone": patient.phone,
+            "id_type": patient.id_type, "birth_date": patient.birth_date.isoformat() if patient.birth_date else None, "patient_sex": patient.sex,
             "booking_reschedule_of": appt.appointment_id, "booking_hold": None, "booking_result": None,
         }
         return [SlotSet("booking_targets", None), SlotSet("booking_target", None)] + [SlotSet(k, v) for k, v in prefill.items()] + [ActiveLoop(FORM)]
@@ -1397,7 +1663,8 @@ def booking_actions(services: Any) -> dict[str, Action]:
     """Every booking action by name, for the dialogue manager's registry."""
     actions: list[Action] = [
         ValidateBookingForm(services),
-        *(_AskText(services, slot) for slot in ("department", "patient_name", "id_number", "phone")),
+        *(_AskText(services, slot) for slot in ("department", "patient_name", "phone", "birth_date", "patient_sex")),
+        ActionAskIdNumber(services),
         ActionAskDoctor(services),
         ActionAskDate(services),
         ActionAskSession(services),

@@ -20,11 +20,17 @@ ACTIVE_SQL = "status IN ('held', 'confirmed')"
 
 
 class PatientRow(Base):
+    """A patient is known by an identity document: its type and number (revision ``0004_patient_documents``)."""
+
     __tablename__ = "patients"
+    __table_args__ = (UniqueConstraint("id_type", "id_number", name="uq_patient_document"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)  # stored for lookup (real-name booking)
+    # resident_id (18-character GB 11643: 身份证, 港澳台居民居住证, 外国人永久居留身份证) | passport |
+    # hk_macau_permit | taiwan_permit
+    id_type: Mapped[str] = mapped_column(String(16), default="resident_id", server_default="resident_id")
+    id_number: Mapped[str] = mapped_column(String(20))  # stored for lookup (real-name booking)
     phone: Mapped[str] = mapped_column(String(20))
     birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     sex: Mapped[str | None] = mapped_column(String(1), nullable=True)

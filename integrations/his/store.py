@@ -66,7 +66,7 @@ def to_appointment(row: AppointmentRow) -> Appointment:
 
 
 def to_patient(row: PatientRow) -> Patient:
-    return Patient(row.id, row.name, row.id_number, row.phone, row.birth_date, row.sex)
+    return Patient(row.id, row.name, row.id_number, row.phone, row.birth_date, row.sex, row.id_type or "resident_id")
 
 
 class StoreHIS:
@@ -163,16 +163,22 @@ class StoreHIS:
     # ---- patients -----------------------------------------------------------------------------
     async def _patient_for(self, s: AsyncSession, info: PatientInfo, owner: str, relationship: str, actor: str) -> PatientRow:
         idn = info.id_number.strip().upper()
-        row = (await s.execute(select(PatientRow).where(PatientRow.id_number == idn))).scalar_one_or_none()
+        kind = info.id_type or "resident_id"
+        row = (
+            await s.execute(select(PatientRow).where(PatientRow.id_type == kind, PatientRow.id_number == idn))
+        ).scalar_one_or_none()
         now = self._now()
+        resident = kind == "resident_id"
         if row is None:
             row = PatientRow(
                 id=f"pt-{uuid.uuid4().hex[:20]}",
                 name=info.name,
+                id_type=kind,
                 id_number=idn,
                 phone=info.phone,
-                birth_date=rules.birth_date_from_id(idn),
-                sex=rules.sex_from_id(idn),
+                # a resident ID carries them; a passport or permit patient said them when a department needed them
+                birth_date=rules.birth_date_from_id(idn) if resident else info.birth_date,
+                sex=rules.sex_from_id(idn) if resident else info.sex,
                 created_at=now,
                 updated_at=now,
             )
@@ -181,10 +187,15 @@ class StoreHIS:
             s.add(AuditLog(at=now, actor=actor, action="patient.create", target_type="patient", target_id=row.id, details={}))
         elif row.name != info.name:
             raise BookingError("identity_mismatch")
-        elif row.phone != info.phone:
-            row.phone = info.phone
-            row.updated_at = now
-            s.add(AuditLog(at=now, actor=actor, action="patient.update_phone", target_type="patient", target_id=row.id, details={}))
+        else:
+            if row.phone != info.phone:
+                row.phone = info.phone
+                row.updated_at = now
+                s.add(AuditLog(at=now, actor=actor, action="patient.update_phone", target_type="patient", target_id=row.id, details={}))
+            if not resident and ((row.birth_date is None and info.birth_date) or (row.sex is None and info.sex)):
+                row.birth_date = row.birth_date or info.birth_date
+                row.sex = row.sex or info.sex
+                row.updated_at = now
         link = (
             await s.execute(select(PatientLinkRow).where(PatientLinkRow.owner == owner, PatientLinkRow.patient_id == row.id))
         ).scalar_one_or_none()
@@ -196,9 +207,13 @@ class StoreHIS:
             s.add(AuditLog(at=now, actor=actor, action="patient.link", target_type="patient", target_id=row.id, details={"relationship": relationship}))
         return row
 
-    async def find_patient(self, id_number: str) -> Patient | None:
+    async def find_patient(self, id_number: str, id_type: str = "resident_id") -> Patient | None:
         async with self.db.session() as s:
-            row = (await s.execute(select(PatientRow).where(PatientRow.id_number == id_number.strip().upper()))).scalar_one_or_none()
+            row = (
+                await s.execute(
+                    select(PatientRow).where(PatientRow.id_type == (id_type or "resident_id"), PatientRow.id_number == id_number.strip().upper())
+                )
+            ).scalar_one_or_none()
             return to_patient(row) if row else None
 
     async def get_patient(self, patient_id: str) -> Patient | None:
@@ -235,7 +250,7 @@ class StoreHIS:
             return "slot_taken"
         if "uq_appt_patient_dept_day_active" in msg or "appointments.dept_id" in msg:
             return "duplicate_patient_day"
-        if "id_number" in msg or "uq_patient_link" in msg or "patient_links" in msg:
+        if "id_number" in msg or "uq_patient_document" in msg or "uq_patient_link" in msg or "patient_links" in msg:
             return "retry"
         return "conflict"
 

@@ -39,6 +39,8 @@ SUSPENSION_DAYS = 30
 # 实名制挂号 (§四)
 MAX_PER_PATIENT_PER_DAY = 3
 MAX_PATIENTS_PER_ACCOUNT = 5  # elderly_and_accessibility.md §三
+# Women's departments (departments.md, 五、妇产与儿童): a man can't be booked there.
+FEMALE_ONLY_DEPTS = ("gynecology", "obstetrics")
 # How long a held slot waits for confirmation.
 HOLD_MINUTES = 10
 

@@ -63,8 +63,9 @@ class BookingService:
     def departments_for_age(self, age: int) -> list[Department]:
         return [d for d in self.hospital.departments.values() if self.takes_appointments(d.dept_id) and d.accepts_age(age)]
 
-    def age_on_visit(self, id_number: str, visit: date) -> int | None:
-        birth = rules.birth_date_from_id(id_number)
+    def age_on_visit(self, id_number: str, visit: date, birth_date: date | None = None) -> int | None:
+        """Age on the visit day: from the resident ID, else from the birth date given (passport, permit)."""
+        birth = rules.birth_date_from_id(id_number) or birth_date
         return rules.age_on(birth, visit) if birth else None
 
     def _doctor_ids(self, dept_id: str | None, doctor_id: str | None) -> list[str]:
@@ -165,8 +166,8 @@ class BookingService:
     async def linked_patients(self, owner: str) -> list[LinkedPatient]:
         return await self.his.linked_patients(owner)
 
-    async def find_patient(self, id_number: str) -> Patient | None:
-        return await self.his.find_patient(id_number)
+    async def find_patient(self, id_number: str, id_type: str = "resident_id") -> Patient | None:
+        return await self.his.find_patient(id_number, id_type or "resident_id")
 
     # ---- operations ---------------------------------------------------------------------------
     async def _alternatives(self, slot: Slot, channel: str, exclude: Iterable[str] = ()) -> list[Slot]:
@@ -210,11 +211,16 @@ class BookingService:
         return slot, None
 
     async def patient_problem(self, info: PatientInfo, slot: Slot, channel: str) -> tuple[str | None, dict[str, Any]]:
-        age = self.age_on_visit(info.id_number, slot.ref.date)
+        resident = (info.id_type or "resident_id") == "resident_id"
+        existing = await self.his.find_patient(info.id_number, info.id_type or "resident_id")
+        birth = None if resident else (info.birth_date or (existing.birth_date if existing else None))
+        age = self.age_on_visit(info.id_number, slot.ref.date, birth) if resident or birth else None
         problem = self.age_problem(slot.dept_id, age)
         if problem:
             return problem, {"age": age}
-        existing = await self.his.find_patient(info.id_number)
+        sex = rules.sex_from_id(info.id_number) if resident else (info.sex or (existing.sex if existing else None))
+        if slot.dept_id in rules.FEMALE_ONLY_DEPTS and sex == "M":
+            return "female_only", {}
         if existing is None:
             return None, {}
         if existing.name != info.name:
@@ -287,7 +293,7 @@ class BookingService:
         if patient is not None:
             retry = await self.hold(
                 old.slot_ref.key,
-                PatientInfo(patient.name, patient.id_number, patient.phone),
+                PatientInfo(patient.name, patient.id_number, patient.phone, patient.id_type, patient.birth_date, patient.sex),
                 owner=old.booked_by,
                 relationship=old.relationship,
                 channel=old.channel,
@@ -357,7 +363,7 @@ class BookingService:
             return BookingResult(False, appt, reason=problem or "no_such_slot")
         patient = await self.his.get_patient(appt.patient_id)
         if problem is None and patient is not None:
-            age = self.age_on_visit(patient.id_number, slot.ref.date)
+            age = self.age_on_visit(patient.id_number, slot.ref.date, patient.birth_date)
             problem = self.age_problem(slot.dept_id, age)
         if problem:
             return BookingResult(False, appt, reason=problem, alternatives=await self._alternatives(slot, channel, [slot.key]))
@@ -373,8 +379,8 @@ class BookingService:
         today = self.now().date()
         return await self.his.find_appointments(booked_by=owner, statuses=ACTIVE_STATUSES, from_date=today)
 
-    async def patient_appointments(self, id_number: str) -> list[Appointment]:
-        p = await self.his.find_patient(id_number)
+    async def patient_appointments(self, id_number: str, id_type: str = "resident_id") -> list[Appointment]:
+        p = await self.his.find_patient(id_number, id_type or "resident_id")
         if p is None:
             return []
         return await self.his.find_appointments(patient_id=p.patient_id, statuses=ACTIVE_STATUSES, from_date=self.now().date())

@@ -66,6 +66,10 @@ class PatientInfo:
     name: str
     id_number: str
     phone: str
+    #: resident_id (居民身份证, 港澳台居民居住证, 外国人永久居留身份证) | passport | hk_macau_permit | taiwan_permit
+    id_type: str = "resident_id"
+    birth_date: date | None = None  # asked when the document does not give it and a department needs it
+    sex: str | None = None  # M | F, likewise
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Patient:
     phone: str
     birth_date: date | None
     sex: str | None  # M | F
+    id_type: str = "resident_id"
 
 
 @dataclass(frozen=True)
