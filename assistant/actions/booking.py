@@ -432,7 +432,7 @@ def document_invalid_text(id_type: str | None, lang: str) -> str:
 
 def needs_birth_date(id_type: str | None, dept: Any) -> bool:
     """A passport or permit says nothing of age: asked where the department has an age limit."""
-    return (id_type or RESIDENT_ID) != RESIDENT_ID and dept is not None and (dept.min_age is not None or dept.max_age is not None)
+    return (id_type or RESIDENT_ID) != RESIDENT_ID and dept is not None and ((dept.min_age or 0) > 0 or dept.max_age is not None)
 
 
 def needs_sex(id_type: str | None, dept_id: str | None) -> bool:

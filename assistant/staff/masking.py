@@ -11,13 +11,21 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.safety.pii import ID_LIKE_RE, LANDLINE_RE, MOBILE_RE, mask_id_number, mask_phone
+from assistant.safety.pii import (
+    ID_LIKE_RE,
+    LANDLINE_RE,
+    MOBILE_RE,
+    document_spans,
+    mask_document_number,
+    mask_id_number,
+    mask_phone,
+)
 
 
 @dataclass(frozen=True)
 class MaskedNumber:
     ref: str
-    kind: str  # id_number | mobile | landline
+    kind: str  # id_number | document_number (passport, travel permit) | mobile | landline
     masked: str
     value: str
 
@@ -58,6 +66,11 @@ def find_numbers(text: str, seq: int) -> tuple[str, list[MaskedNumber]]:
             v = m.group(1)
             spans.append((m.start(1), m.end(1), "mobile", v, mask_phone(v)))
             taken.append((m.start(1), m.end(1)))
+    for a, b in document_spans(text):
+        if free(a, b):
+            v = text[a:b]
+            spans.append((a, b, "document_number", v, mask_document_number(v)))
+            taken.append((a, b))
     public = public_numbers()
     for m in LANDLINE_RE.finditer(text):
         if m.group(1) in public:
