@@ -213,6 +213,33 @@ _ASKS: tuple[tuple[re.Pattern[str], Any], ...] = (
                 r"|(?i:phone|extension|how (?:long|much|many|soon|old)|\bwhen\b)"), _states_number),
 )
 ANSWER_TYPE_BONUS = 1.25
+# Which side of a procedure a question or sentence is about: 做完胃镜多久能吃饭 asks about after it, and
+# "检查前禁食8小时" (before it) does not answer that, however many words they share.
+_AFTER = re.compile(r"做完|查完|检查完|手术完|打完|(?:检查|手术|术|治疗|胃镜|肠镜|穿刺|麻醉|造影|增强|抽血|采血|输液|打针)(?:之|以)?后|"
+                    r"(?i:\bafter (?:the|my|a|an|it|that)\b|\bafterwards?\b)")
+_BEFORE = re.compile(r"(?:检查|手术|术|治疗|胃镜|肠镜|穿刺|麻醉|造影|增强|抽血|采血|输液|打针)(?:之|以)?前|(?i:\bbefore (?:the|my|a|an|it)\b|\bbeforehand\b)")
+
+
+# A procedure a before/after question is about: only a passage about that procedure answers it.
+_PROCEDURES = (("胃镜", "胃镜|胃肠镜"), ("肠镜", "肠镜|胃肠镜"), ("ct", "ct"), ("磁共振", "磁共振|核磁|mri"), ("核磁", "磁共振|核磁|mri"),
+               ("mri", "磁共振|核磁|mri"), ("b超", "超声|b超|彩超"), ("彩超", "超声|b超|彩超"), ("超声", "超声|b超|彩超"),
+               ("抽血", "抽血|采血|空腹"), ("采血", "抽血|采血|空腹"), ("造影", "造影|增强"), ("增强", "增强|造影|对比剂"),
+               ("心电图", "心电图"), ("肺功能", "肺功能"), ("gastroscopy", "gastroscopy|endoscopy"),
+               ("colonoscopy", "colonoscopy|endoscopy"), ("endoscopy", "endoscopy|gastroscopy|colonoscopy"))
+
+
+def _procedures(question: str) -> list[re.Pattern[str]]:
+    low = question.lower()
+    return [re.compile(alts) for word, alts in _PROCEDURES if word in low]
+
+
+def _wrong_side(question_after: bool, question_before: bool, sentence: str) -> bool:
+    """A sentence only about before the procedure for a question only about after it (or the reverse)."""
+    if question_after and not question_before:
+        return bool(_BEFORE.search(sentence)) and not _AFTER.search(sentence)
+    if question_before and not question_after:
+        return bool(_AFTER.search(sentence)) and not _BEFORE.search(sentence)
+    return False
 
 
 def _asked(question: str) -> list[Any]:
@@ -246,6 +273,8 @@ def _candidates(question: str, hits: list[Hit], lang: str, idf: Any = None) -> l
     found counts for less than one both found."""
     concepts = _concepts(question, idf)
     asked = _asked(question)
+    q_after, q_before = bool(_AFTER.search(question)), bool(_BEFORE.search(question))
+    procedures = _procedures(question) if (q_after or q_before) else []
     read = [h for i, h in enumerate(hits) if i < READ_HITS or h.lexical_lead]
     top = max((h.score for h in read), default=0.0)
     cands: list[_Candidate] = []
@@ -254,8 +283,10 @@ def _candidates(question: str, hits: list[Hit], lang: str, idf: Any = None) -> l
         in_context = _found(concepts, _subject(hit.chunk))
         prior = hit.score / top if top > 0 else 2.0 / (hit.rank + 1)  # by rank without fused scores
         for j, (s, lead) in enumerate(_sentences(hit.chunk)):
-            if len(s) < 4 or (lang == "en") != _is_english(s):
+            if len(s) < 4 or (lang == "en") != _is_english(s) or _wrong_side(q_after, q_before, s):
                 continue
+            if procedures and not any(p.search(f"{s} {lead or ''} {_subject(hit.chunk)}".lower()) for p in procedures):
+                continue  # 做完胃镜多久能吃饭 is not answered by the canteen's opening hours
             own = _found(concepts, s)
             around = (in_context | (_found(concepts, lead) if lead else set())) - own
             lex = sum(concepts[t].weight for t in own) + CONTEXT_WEIGHT * sum(concepts[t].weight for t in around)
