@@ -41,6 +41,27 @@ def test_unitless_glucose_in_mg_dl_is_recognised(reader) -> None:
 
 
 @pytest.mark.unit
+@pytest.mark.parametrize(("text", "flag", "critical"), [
+    ("hemoglobin 7.5", "low", False),        # g/dL, as American reports print it: 75 g/L
+    ("my hemoglobin is 4.5", "critical_low", True),
+    ("血红蛋白 75", "low", False),            # the hospital's own g/L
+])
+def test_unitless_haemoglobin_in_g_dl_is_recognised(reader, text, flag, critical) -> None:
+    interp = reader.interpret(reader.parse_text(text), lang="en" if text.isascii() else "zh")
+    item = interp.report_json["items"][0]
+    assert item["code"] == "HGB" and item["flag"] == flag, item
+    assert interp.critical == critical
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("text", ["我的血红蛋白是75", "Hemoglobin is 75 g/L", "my hemoglobin was 75 g/L", "血红蛋白只有75"])
+def test_values_said_in_a_sentence_are_read_with_a_clean_name(reader, text) -> None:
+    parsed = reader.parse_text(text)
+    assert [(i.code, i.value) for i in parsed.items] == [("HGB", 75.0)]
+    assert parsed.items[0].name.strip().lower() in ("血红蛋白", "hemoglobin"), parsed.items[0].name
+
+
+@pytest.mark.unit
 def test_unknown_test_is_reported_not_guessed(reader) -> None:
     interp = reader.interpret(reader.parse_text("抗缪勒管激素 AMH  2.3  ng/mL  2.0-6.8\n尿酸 UA 300 μmol/L 208-428"))
     assert [i["code"] for i in interp.report_json["items"]] == ["UA"]

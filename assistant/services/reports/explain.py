@@ -190,7 +190,8 @@ class Explainer:
                        "Emergency Department (Building 4, 1st floor, open 24 hours); call 120 if you feel chest tightness, "
                        "palpitations, shortness of breath or confusion. I have alerted hospital staff.")
             out.append("")
-        out.append(f"I read {len(judged) + len(unjudged)} results; please check them against your report:")
+        n = len(judged) + len(unjudged)
+        out.append(f"I read {n} result{'s' if n != 1 else ''}; please check {'them' if n != 1 else 'it'} against your report:")
         for n, j in enumerate(judged, 1):
             rng = _range_text(j)
             rng_part = f" (ref {rng}{', hospital range' if j.range_source == 'hospital' else ''})" if rng else ""

@@ -164,7 +164,7 @@ class Judge:
 
     def _guess_unit(self, code: str, value: float, item: ReadItem, hr: HospitalRange) -> str | None:
         """The unit of a unitless value: the hospital's when plausible, else an alternate that is."""
-        candidates = [hr.unit] + alternate_units(code)
+        candidates = [hr.unit] + alternate_units(code, hr.unit)
         if item.ref_low is not None or item.ref_high is not None:
             mid_printed = ((item.ref_low or 0) + (item.ref_high or item.ref_low or 0)) / (2 if item.ref_high and item.ref_low is not None else 1)
             mid_h = ((hr.ref_low or 0) + (hr.ref_high or hr.ref_low or 0)) / (2 if hr.ref_high and hr.ref_low is not None else 1)

@@ -208,5 +208,11 @@ def nice(x: float) -> float:
     return round(x, digits)
 
 
-def alternate_units(code: str) -> list[str]:
-    return list(_BY_CODE.get(code, {}))
+def alternate_units(code: str, hospital_unit: str | None = None) -> list[str]:
+    """Other units the test is printed in: its own (glucose in mg/dL), and those that are the hospital
+    unit scaled (haemoglobin 7.5 g/dL is 75 g/L)."""
+    out = list(_BY_CODE.get(code, {}))
+    if hospital_unit:
+        target = clean_unit(hospital_unit)
+        out += [a for (a, b) in _SAME if b == target and a != target and a not in out]
+    return out
