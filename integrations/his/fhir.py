@@ -21,6 +21,13 @@ from assistant.services.booking.types import Appointment, Patient, Slot, SlotRef
 FHIR_VERSION = "4.0.1 (R4, via fhir.resources.R4B)"
 #: Identifier systems; a hospital replaces them with the URIs its HIS uses.
 ID_SYSTEM = "urn:oid:2.16.156.10011.1.1"  # 居民身份证号 (resident identity card number)
+#: Other documents accepted for real-name registration, with the FHIR identifier type code (v2-0203).
+DOCUMENT_SYSTEMS = {
+    "resident_id": (ID_SYSTEM, "NNCHN"),
+    "passport": ("urn:patient-assistant:passport", "PPN"),
+    "hk_macau_permit": ("urn:patient-assistant:hk-macau-travel-permit", "PPN"),
+    "taiwan_permit": ("urn:patient-assistant:taiwan-travel-permit", "PPN"),
+}
 APPOINTMENT_SYSTEM = "urn:patient-assistant:appointment"
 DEPT_SYSTEM = "urn:patient-assistant:department"
 
@@ -88,10 +95,18 @@ def appointment_to_fhir(appt: Appointment, hospital: HospitalData, end: datetime
     return FhirAppointment(**data)
 
 
+def _document_identifier(id_type: str, value: str) -> dict[str, Any]:
+    """The patient's identity document as a FHIR Identifier: the resident ID number under its national
+    OID, a passport or travel permit under its own system (a passport number is no ID card number)."""
+    system, code = DOCUMENT_SYSTEMS.get(id_type, DOCUMENT_SYSTEMS["resident_id"])
+    return {"system": system, "value": value, "use": "official",
+            "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": code}], "text": id_type}}
+
+
 def patient_to_fhir(patient: Patient) -> FhirPatient:
     data: dict[str, Any] = {
         "id": patient.patient_id,
-        "identifier": [{"system": ID_SYSTEM, "value": patient.id_number}],
+        "identifier": [_document_identifier(getattr(patient, "id_type", None) or "resident_id", patient.id_number)],
         "name": [{"text": patient.name}],
         "telecom": [{"system": "phone", "value": patient.phone, "use": "mobile"}],
     }

@@ -44,6 +44,14 @@ def test_patient_maps_to_r4_patient():
     p = Patient("pt-1", "张三", "33010619800101123X", "13900001111", date(1980, 1, 1), "M")
     res = fhir.patient_to_fhir(p)
     assert res.gender == "male" and str(res.birthDate) == "1980-01-01" and res.identifier[0].value == p.id_number
+    assert res.identifier[0].system == fhir.ID_SYSTEM
+
+
+def test_a_passport_is_not_sent_as_an_id_card_number():
+    p = Patient("pt-2", "John Smith", "E12345678", "13900001111", date(1980, 1, 1), "M", id_type="passport")
+    ident = fhir.patient_to_fhir(p).identifier[0]
+    assert ident.value == "E12345678" and ident.system != fhir.ID_SYSTEM and ident.type.coding[0].code == "PPN"
+    assert "passport" in ident.system
 
 
 @pytest.mark.parametrize("bad", [
