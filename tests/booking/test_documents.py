@@ -48,6 +48,15 @@ async def patient_rows(services) -> list[PatientRow]:
         return list((await s.scalars(select(PatientRow))).all())
 
 
+async def up_to_the_id_question(chat: Chat, ask: str, me: str, name: str) -> None:
+    """A booking asked for, the first slot taken, for the patient themself, the name given: the form
+    now wants the identity document."""
+    await chat(ask)
+    await chat("1")
+    await chat(me)
+    await chat(name)
+
+
 async def test_english_passport_booking_end_to_end(app):
     services, engine = app
     chat = Chat(engine, lang="en")
@@ -108,10 +117,7 @@ async def test_unlabelled_permit_number_is_taken_by_its_format(app):
 async def test_childs_passport_in_pediatrics_asks_the_birth_date(app):
     services, engine = app
     chat = Chat(engine, lang="en")
-    await chat("I want to book pediatrics tomorrow morning")
-    await chat("1")
-    await chat("for my son")
-    await chat("Tom Smith")
+    await up_to_the_id_question(chat, "I want to book pediatrics tomorrow morning", "for my son", "Tom Smith")
     r = await chat("passport C01234567")
     assert "date of birth" in r.reply, r.reply
     r = await chat("3 May 2019")
@@ -127,10 +133,7 @@ async def test_childs_passport_in_pediatrics_asks_the_birth_date(app):
 async def test_adult_passport_in_pediatrics_is_refused_by_the_birth_date(app):
     services, engine = app
     chat = Chat(engine, lang="en")
-    await chat("I want to book pediatrics tomorrow morning")
-    await chat("1")
-    await chat("for myself")
-    await chat("Anna Berg")
+    await up_to_the_id_question(chat, "I want to book pediatrics tomorrow morning", "for myself", "Anna Berg")
     await chat("passport P7654321")
     r = await chat("1990-06-01")
     assert "only sees patients ages 0-13" in r.reply, r.reply
@@ -141,10 +144,7 @@ async def test_adult_passport_in_pediatrics_is_refused_by_the_birth_date(app):
 async def test_no_birth_date_asked_where_no_department_needs_it(app):
     _, engine = app
     chat = Chat(engine, lang="en")
-    await chat("I want to book ophthalmology tomorrow morning")
-    await chat("1")
-    await chat("for myself")
-    await chat("Lena Koch")
+    await up_to_the_id_question(chat, "I want to book ophthalmology tomorrow morning", "for myself", "Lena Koch")
     r = await chat("passport C76543210")
     assert "mobile" in r.reply and "birth" not in r.reply, r.reply
 
@@ -152,10 +152,7 @@ async def test_no_birth_date_asked_where_no_department_needs_it(app):
 async def test_passport_in_gynecology_asks_the_sex_and_refuses_a_man(app):
     _, engine = app
     chat = Chat(engine, lang="en")
-    await chat("I want to book gynecology tomorrow afternoon")
-    await chat("1")
-    await chat("for myself")
-    await chat("Sam Lee")
+    await up_to_the_id_question(chat, "I want to book gynecology tomorrow afternoon", "for myself", "Sam Lee")
     await chat("passport X1234567")
     r = await chat("1988-02-01")
     assert "female or male" in r.reply, r.reply
@@ -173,10 +170,9 @@ async def test_passport_in_gynecology_asks_the_sex_and_refuses_a_man(app):
 async def test_invalid_document_number_is_refused_with_what_is_accepted(app, lang, answer, expect):
     services, engine = app
     chat = Chat(engine, lang=lang)
-    await chat("明天上午心内科" if lang == "zh" else "I want to see a cardiologist tomorrow morning")
-    await chat("1")
-    await chat("我自己" if lang == "zh" else "for myself")
-    await chat("王芳" if lang == "zh" else "John Smith")
+    zh = lang == "zh"
+    await up_to_the_id_question(chat, "明天上午心内科" if zh else "I want to see a cardiologist tomorrow morning",
+                                "我自己" if zh else "for myself", "王芳" if zh else "John Smith")
     r = await chat(answer)
     assert expect in r.reply, r.reply
     assert (await chat.slots()).get("id_number") is None
@@ -186,10 +182,7 @@ async def test_invalid_document_number_is_refused_with_what_is_accepted(app, lan
 async def test_only_a_passport_named_asks_for_its_number(app):
     _, engine = app
     chat = Chat(engine, lang="en")
-    await chat("I want to see a cardiologist tomorrow morning")
-    await chat("1")
-    await chat("for myself")
-    await chat("John Smith")
+    await up_to_the_id_question(chat, "I want to see a cardiologist tomorrow morning", "for myself", "John Smith")
     r = await chat("I don't have a Chinese ID, only a passport")
     assert "passport number" in r.reply, r.reply
     r = await chat("E12345678")
@@ -198,10 +191,7 @@ async def test_only_a_passport_named_asks_for_its_number(app):
 
 async def book_passport(engine, session: str) -> Chat:
     chat = Chat(engine, lang="en")
-    await chat(f"I want to see a cardiologist tomorrow {session}")
-    await chat("1")
-    await chat("for myself")
-    await chat("John Smith")
+    await up_to_the_id_question(chat, f"I want to see a cardiologist tomorrow {session}", "for myself", "John Smith")
     return chat
 
 

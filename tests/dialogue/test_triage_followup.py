@@ -2,83 +2,55 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
-from assistant.app import build_engine, build_services
-from assistant.clock import FixedClock
 from assistant.events import UserText
 
 pytestmark = pytest.mark.integration
 
 
-async def test_details_after_a_result_reassess_instead_of_confusion(settings):
-    services = await build_services(settings, clock=FixedClock(datetime(2026, 11, 23, 10, 0)))
-    engine = build_engine(services)
-    try:
-        first = await engine.handle(UserText(session_id=None, text="头痛三天了"))
-        assert first.triage is not None and first.triage.level == "routine"
-        sid = first.session_id
-        age = await engine.handle(UserText(session_id=sid, text="35岁，女的"))
-        assert age.intent == "triage" and age.triage is not None  # not "I didn't understand"
-        assert age.triage.department == first.triage.department  # the headache is still the complaint
-        more = await engine.handle(UserText(session_id=sid, text="有点恶心，没有吐"))
-        assert more.triage is not None and more.triage.department == "neurology"
-        # a new request is not swallowed by the follow-up
-        booking = await engine.handle(UserText(session_id=sid, text="帮我挂神经内科的号"))
-        assert booking.intent == "booking"
-    finally:
-        await services.bus.close()
-        await services.db.close()
+async def test_details_after_a_result_reassess_instead_of_confusion(engine):
+    first = await engine.handle(UserText(session_id=None, text="头痛三天了"))
+    assert first.triage is not None and first.triage.level == "routine"
+    sid = first.session_id
+    age = await engine.handle(UserText(session_id=sid, text="35岁，女的"))
+    assert age.intent == "triage" and age.triage is not None  # not "I didn't understand"
+    assert age.triage.department == first.triage.department  # the headache is still the complaint
+    more = await engine.handle(UserText(session_id=sid, text="有点恶心，没有吐"))
+    assert more.triage is not None and more.triage.department == "neurology"
+    # a new request is not swallowed by the follow-up
+    booking = await engine.handle(UserText(session_id=sid, text="帮我挂神经内科的号"))
+    assert booking.intent == "booking"
 
 
 @pytest.mark.parametrize("detail", ["七十八了", "今年七十八", "男的"])
-async def test_an_age_or_sex_said_without_岁_after_a_result_is_a_detail_not_confusion(settings, detail):
-    services = await build_services(settings, clock=FixedClock(datetime(2026, 11, 23, 10, 0)))
-    engine = build_engine(services)
-    try:
-        first = await engine.handle(UserText(session_id=None, text="头晕两天了"))
-        assert first.triage is not None and first.intent == "triage"
-        after = await engine.handle(UserText(session_id=first.session_id, text=detail))
-        assert after.intent == "triage", after.reply  # reassessed, not "I didn't understand"
-        assert "没有完全理解" not in after.reply
-    finally:
-        await services.bus.close()
-        await services.db.close()
+async def test_an_age_or_sex_said_without_岁_after_a_result_is_a_detail_not_confusion(engine, detail):
+    first = await engine.handle(UserText(session_id=None, text="头晕两天了"))
+    assert first.triage is not None and first.intent == "triage"
+    after = await engine.handle(UserText(session_id=first.session_id, text=detail))
+    assert after.intent == "triage", after.reply  # reassessed, not "I didn't understand"
+    assert "没有完全理解" not in after.reply
 
 
 @pytest.mark.parametrize(("detail", "level"), [
     ("不是突然的，是慢慢的", "urgent"),  # the answer to the result's own "如果是突然发生的" is a detail, not confusion
     ("突然就这样了", "emergency"),       # sudden unsteadiness in an elderly parent: stroke, at once
 ])
-async def test_how_it_began_after_a_result_is_reassessed(settings, detail, level):
-    services = await build_services(settings, clock=FixedClock(datetime(2026, 11, 23, 10, 0)))
-    engine = build_engine(services)
-    try:
-        first = await engine.handle(UserText(session_id=None, text="我妈妈75岁了，这两天老是头晕，走路不稳"))
-        assert first.triage is not None and first.triage.level == "urgent" and "突然" in first.reply
-        after = await engine.handle(UserText(session_id=first.session_id, text=detail))
-        assert after.intent == "triage" and "没有完全理解" not in after.reply, after.reply
-        assert after.triage is not None and after.triage.level == level
-        assert after.escalated == (level == "emergency")
-    finally:
-        await services.bus.close()
-        await services.db.close()
+async def test_how_it_began_after_a_result_is_reassessed(engine, detail, level):
+    first = await engine.handle(UserText(session_id=None, text="我妈妈75岁了，这两天老是头晕，走路不稳"))
+    assert first.triage is not None and first.triage.level == "urgent" and "突然" in first.reply
+    after = await engine.handle(UserText(session_id=first.session_id, text=detail))
+    assert after.intent == "triage" and "没有完全理解" not in after.reply, after.reply
+    assert after.triage is not None and after.triage.level == level
+    assert after.escalated == (level == "emergency")
 
 
-async def test_a_complaint_getting_worse_is_not_left_to_home_care(settings):
-    services = await build_services(settings, clock=FixedClock(datetime(2026, 11, 23, 10, 0)))
-    engine = build_engine(services)
-    try:
-        steady = await engine.handle(UserText(session_id=None, text="孩子咳嗽三天了，没有加重，5岁"))
-        assert steady.triage is not None and steady.triage.level == "self_care"
-        worse = await engine.handle(UserText(session_id=None, text="孩子咳嗽三天了，5岁"))
-        assert worse.triage is not None and worse.triage.level == "self_care"
-        after = await engine.handle(UserText(session_id=worse.session_id, text="越来越重了"))
-        assert after.triage is not None and after.triage.level == "routine" and after.triage.department == "pediatrics"
-        said_at_once = await engine.handle(UserText(session_id=None, text="I have a runny nose for two days and it is getting worse"))
-        assert said_at_once.triage is not None and said_at_once.triage.level != "self_care"
-    finally:
-        await services.bus.close()
-        await services.db.close()
+async def test_a_complaint_getting_worse_is_not_left_to_home_care(engine):
+    steady = await engine.handle(UserText(session_id=None, text="孩子咳嗽三天了，没有加重，5岁"))
+    assert steady.triage is not None and steady.triage.level == "self_care"
+    worse = await engine.handle(UserText(session_id=None, text="孩子咳嗽三天了，5岁"))
+    assert worse.triage is not None and worse.triage.level == "self_care"
+    after = await engine.handle(UserText(session_id=worse.session_id, text="越来越重了"))
+    assert after.triage is not None and after.triage.level == "routine" and after.triage.department == "pediatrics"
+    said_at_once = await engine.handle(UserText(session_id=None, text="I have a runny nose for two days and it is getting worse"))
+    assert said_at_once.triage is not None and said_at_once.triage.level != "self_care"

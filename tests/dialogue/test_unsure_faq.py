@@ -4,33 +4,22 @@ answer, instead of "I didn't understand"."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
-from assistant.app import build_engine, build_services
-from assistant.clock import FixedClock
 from assistant.dialogue.manager import MIN_CONFIDENCE
 from assistant.events import UserText
 
 pytestmark = pytest.mark.integration
 
 
-async def test_an_unsure_faq_guess_is_answered_from_the_documents(settings):
-    services = await build_services(settings, clock=FixedClock(datetime(2026, 11, 23, 10, 0)))
-    await services.kb.ensure_loaded()
-    engine = build_engine(services)
-    try:
-        text = "两个院区之间有班车吗"
-        guess = engine.manager.nlu.parse(text)  # the premise: the classifier leans to faq but is not sure
-        assert guess.intent == "faq" and guess.confidence < MIN_CONFIDENCE, guess
-        reply = await engine.handle(UserText(session_id=None, text=text))
-        assert reply.intent == "faq", reply.reply
-        assert "接驳车" in reply.reply
-        assert "没有完全理解" not in reply.reply
-        # what nothing grounds and no skill claims still gets the clarifying question, not a guess
-        other = await engine.handle(UserText(session_id=None, text="今天晚上会下雨吗"))
-        assert other.intent == "out_of_scope" and not other.citations
-    finally:
-        await services.bus.close()
-        await services.db.close()
+async def test_an_unsure_faq_guess_is_answered_from_the_documents(kb_engine):
+    text = "两个院区之间有班车吗"
+    guess = kb_engine.manager.nlu.parse(text)  # the premise: the classifier leans to faq but is not sure
+    assert guess.intent == "faq" and guess.confidence < MIN_CONFIDENCE, guess
+    reply = await kb_engine.handle(UserText(session_id=None, text=text))
+    assert reply.intent == "faq", reply.reply
+    assert "接驳车" in reply.reply
+    assert "没有完全理解" not in reply.reply
+    # what nothing grounds and no skill claims still gets the clarifying question, not a guess
+    other = await kb_engine.handle(UserText(session_id=None, text="今天晚上会下雨吗"))
+    assert other.intent == "out_of_scope" and not other.citations

@@ -1,0 +1,36 @@
+"""One engine per test over the sample hospital at a fixed time (Monday 23 November 2026, 10:00):
+``engine`` without the documents loaded, ``kb_engine`` with them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from assistant.app import build_engine, build_services
+from assistant.clock import FixedClock
+
+NOW = datetime(2026, 11, 23, 10, 0)
+
+
+async def _engine(settings, load_documents: bool):  # type: ignore[no-untyped-def]
+    services = await build_services(settings, clock=FixedClock(NOW))
+    if load_documents:
+        await services.kb.ensure_loaded()
+    return services, build_engine(services)
+
+
+@pytest.fixture
+async def engine(settings):
+    services, eng = await _engine(settings, load_documents=False)
+    yield eng
+    await services.bus.close()
+    await services.db.close()
+
+
+@pytest.fixture
+async def kb_engine(settings):
+    services, eng = await _engine(settings, load_documents=True)
+    yield eng
+    await services.bus.close()
+    await services.db.close()
