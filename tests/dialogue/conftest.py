@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 import pytest
@@ -13,24 +15,25 @@ from assistant.clock import FixedClock
 NOW = datetime(2026, 11, 23, 10, 0)
 
 
-async def _engine(settings, load_documents: bool):  # type: ignore[no-untyped-def]
+@contextlib.asynccontextmanager
+async def _engine(settings, load_documents: bool) -> AsyncIterator:  # type: ignore[no-untyped-def]
     services = await build_services(settings, clock=FixedClock(NOW))
-    if load_documents:
-        await services.kb.ensure_loaded()
-    return services, build_engine(services)
+    try:
+        if load_documents:
+            await services.kb.ensure_loaded()
+        yield build_engine(services)
+    finally:
+        await services.bus.close()
+        await services.db.close()
 
 
 @pytest.fixture
 async def engine(settings):
-    services, eng = await _engine(settings, load_documents=False)
-    yield eng
-    await services.bus.close()
-    await services.db.close()
+    async with _engine(settings, load_documents=False) as eng:
+        yield eng
 
 
 @pytest.fixture
 async def kb_engine(settings):
-    services, eng = await _engine(settings, load_documents=True)
-    yield eng
-    await services.bus.close()
-    await services.db.close()
+    async with _engine(settings, load_documents=True) as eng:
+        yield eng
