@@ -160,3 +160,81 @@ def test_an_old_person_calling_the_assistant_闺女_is_not_asked_a_childs_age(ho
     out = assess("闺女，我这血压高压160多，头有点胀", None, hospital)
     assert out.state.get("subject") == "self"
     assert out.question is None or out.question["id"] != "age"
+
+
+@pytest.mark.parametrize(("text", "concept"), [
+    ("俺心口窝疼", "chest_pain"),                # 心口窝: the pit of the chest
+    ("胸门，喘不上气", "chest_pain"),            # 胸门 typed for 胸闷
+    ("心口窝像压了块大石头", "chest_pain"),
+    ("我心脏不得劲", "chest_pain"),
+    ("我脑壳疼得很", "headache"),
+    ("俺娘拉了黑乎乎的屎，头孕", "dizziness"),   # 头孕 typed for 头晕
+    ("血压一百八十多，脑袋发懵", "dizziness"),
+    ("还出汗", "sweating"),
+    ("出虚汗", "sweating"),
+    ("心里扑腾扑腾的", "palpitations"),
+    ("腰杆疼", "back_pain"),
+    ("摔了一跤，胯骨疼", "joint_pain"),
+    ("耳朵背", "ear_sx"),
+    ("眼睛花", "eye_sx"),
+    ("尿尿费劲，滴滴答答的", "prostate"),
+    ("上吐下泻", "diarrhea"),
+    ("上吐下泻", "nausea_vomiting"),
+    ("拉的屎是黑的", "melena"),
+    ("大便跟柏油似的", "melena"),
+    ("吐了好多血，黑红黑红的", "hematemesis"),
+    ("老伴说话舌头打结", "slurred_speech"),
+    ("说话也不利索", "slurred_speech"),
+    ("嘴也歪了", "face_droop"),
+    ("半边身子不得劲", "one_side_weakness"),
+    ("端不起碗了", "hand_clumsy"),
+    ("扣不上扣子", "hand_clumsy"),
+    ("看东西两个影", "diplopia"),
+    ("迷迷瞪瞪的", "confusion"),
+    ("叫也不大应", "lethargy"),
+    ("光想睡觉", "lethargy"),
+    ("晚上躺不平", "orthopnea"),
+    ("小便解不下来", "urinary_retention"),
+    ("测血糖二十八", "hyperglycemia_severe"),
+    ("我妈打摆子", "fever"),
+])
+def test_elderly_and_dialect_words(text, concept):
+    assert concept in extract(text).current()
+
+
+def test_a_needle_like_pain_is_not_a_needle_injury():
+    ex = extract("胸口疼，针扎似的，一会儿就好")
+    assert "hiv_exposure" not in ex.current()
+    assert "chest_pain" in ex.current()
+    assert "hiv_exposure" in extract("护士被针头扎了一下").current()
+
+
+@pytest.mark.parametrize(("text", "subject", "sex"), [
+    ("俺娘拉了黑乎乎的屎", "parent", "F"),
+    ("我爹摔了一跤", "parent", "M"),
+    ("老伴说话舌头打结", "spouse", None),
+    ("俺家老头子发烧三天了", "spouse", "M"),
+    ("孩子他爸头疼", "spouse", "M"),
+])
+def test_dialect_family_words(text, subject, sex):
+    ex = extract(text)
+    assert ex.subject == subject
+    assert ex.sex == sex
+
+
+@pytest.mark.parametrize(("text", "age"), [
+    ("我七十好几了", 70.5), ("七十好几岁了", 70.5), ("都八十出头了", 80.5), ("年过七十", 70.0),
+    ("奔八十的人了", 80.0), ("后脑勺摔了个大包，俺八十了", 80.0),
+])
+def test_an_older_speakers_rough_age(text, age):
+    assert extract(text).age_years == age
+
+
+def test_七十好几岁_is_not_three_years_old():
+    assert extract("七十好几岁了，头晕").age_years != 3.0
+    assert not extract("七十好几岁了，头晕").child
+
+
+@pytest.mark.parametrize(("text", "hours"), [("疼了有半个钟头了", 0.5), ("个把钟头", 1.0)])
+def test_钟头_durations(text, hours):
+    assert parse_duration(text, [])[0] == hours

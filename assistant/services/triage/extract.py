@@ -57,15 +57,15 @@ _FOLLOWUP_RE = re.compile(r"复查|随访|开药|配药|续方|复诊|康复|拿
 # ---- severity ----------------------------------------------------------------------------------
 _MILD_RE = re.compile(r"有点|有些|一点|轻微|稍微|稍有|偶尔|一点点|不太|不严重|还好|还行|隐隐|不是很|不怎么|(?<![a-z])(?:a bit|a little|slight|slightly|mild|mildly|minor|occasional|occasionally|sometimes)(?![a-z])")
 _SEVERE_RE = re.compile(
-    r"很(?:疼|痛|难受|厉害|严重|闷|晕|痒|多|重)|非常|特别|十分|剧烈|剧痛|厉害|严重|受不了|要命|得不行|打滚|直不起腰|撕裂|刀割|压榨|炸裂|最疼|难以忍受|疼死|痛死|疼得要死|痛得要死|大口|大量|一大口|一大片|满地|"
+    r"很(?:疼|痛|难受|厉害|严重|闷|晕|痒|多|重)|非常|特别|十分|剧烈|剧痛|厉害|严重|受不了|要命|得不行|打滚|直不起腰|撕裂|刀割|压榨|炸裂|最疼|难以忍受|疼死|痛死|疼得要死|痛得要死|(?:疼|痛)得(?:很|慌|受不了|直哼哼|睡不着)|像压了|压了块|压着块|大口|大量|一大口|一大片|满地|"
     r"(?<![a-z])(?:severe|severely|terrible|excruciating|unbearable|really bad|very bad|worst|crushing|tearing|intense|agonizing|a lot of|heavily|so much)(?![a-z])"
 )
 
 # ---- who is ill ---------------------------------------------------------------------------------
 _SUBJECTS = [
     ("child", re.compile(r"孩子|小孩|宝宝|宝贝|儿子|女儿|闺女|娃|婴儿|新生儿|小朋友|孙子|孙女|外孙|(?<![a-z])(?:my son|my daughter|my baby|my kid|my child|my toddler|my infant|baby|toddler|infant|newborn|my boy|my girl)(?![a-z])")),
-    ("parent", re.compile(r"我爸|我妈|父亲|母亲|老爸|老妈|爸爸|妈妈|爷爷|奶奶|外公|外婆|姥姥|姥爷|老人|公公|婆婆|岳父|岳母|老父亲|老母亲|(?<![a-z])(?:my dad|my mom|my mum|my mother|my father|grandma|grandpa|my grandmother|my grandfather|elderly)(?![a-z])")),
-    ("spouse", re.compile(r"老婆|老公|妻子|丈夫|爱人|媳妇|(?<![a-z])(?:my wife|my husband|my partner)(?![a-z])")),
+    ("parent", re.compile(r"(?:我|俺|咱)(?:家)?(?:爹|娘|老爹|老娘)|我爸|我妈|俺爸|俺妈|咱爸|咱妈|父亲|母亲|老爸|老妈|爸爸|妈妈|爷爷|奶奶|外公|外婆|姥姥|姥爷|老人|公公|婆婆|岳父|岳母|老父亲|老母亲|(?<![a-z])(?:my dad|my mom|my mum|my mother|my father|grandma|grandpa|my grandmother|my grandfather|elderly)(?![a-z])")),
+    ("spouse", re.compile(r"老伴|老头子|我家老头|俺家老头|那口子|老太婆|老婆子|老婆|老公|妻子|丈夫|爱人|媳妇|(?<![a-z])(?:my wife|my husband|my partner)(?![a-z])")),
     ("other", re.compile(r"朋友|同事|邻居|同学|(?<![a-z])(?:my friend|a friend|my colleague|my coworker|my neighbou?r)(?![a-z])")),
 ]
 _FEMALE_RE = re.compile(r"女性|女士|女的|我是女|女,|女，|妈妈|我妈|母亲|老婆|妻子|媳妇|女儿|闺女|奶奶|外婆|姥姥|孙女|姐姐|妹妹|阿姨|婆婆|岳母|孕|月经|例假|白带|阴道|大姨妈|(?<![a-z])(?:woman|female|my wife|mother|my mom|my mum|daughter|girl|she|her|pregnant|grandma|period)(?![a-z])")
@@ -319,6 +319,7 @@ def extract(text: str, lexicon: Lexicon | None = None) -> Extraction:
         ex.findings = [Finding(**{**asdict(f), "history": True}) if f.concept == "fever" else f for f in ex.findings]
     # the patient (生完孩子 / 带孩子 name no sick child)
     t_subj = re.sub(r"(生完|生了|生|带|怀|怀着|想要)(了)?(孩子|宝宝|小孩|二胎|娃)", "＿＿＿＿", t)
+    t_subj = re.sub(r"(?:孩子|孩|娃|小孩)(?:他|她)(?:爸|妈|爹|娘)", lambda m: ("老公" if m.group(0)[-1] in "爸爹" else "老婆") + "＿" * (len(m.group(0)) - 2), t_subj)
     # family named as absent (闺女不在家，我一个人) is not the patient
     t_subj = _ABSENT_FAMILY_RE.sub(lambda m: "＿" * len(m.group(0)), t_subj)
     # an old person addressing the assistant (闺女，我这血压… / 姑娘啊，俺头晕) speaks of themselves
@@ -356,9 +357,9 @@ def extract(text: str, lexicon: Lexicon | None = None) -> Extraction:
         rx_subject = dict(_SUBJECTS)[ex.subject]
         m = rx_subject.search(t_subj)
         word = m.group(0) if m else ""
-        if _FEMALE_RE.fullmatch(word) or any(k in word for k in ("妈", "母", "奶", "婆", "姥姥", "女", "wife", "mom", "mum", "mother", "daughter", "girl", "grandma", "grandmother", "媳妇", "老婆", "妻")):
+        if _FEMALE_RE.fullmatch(word) or any(k in word for k in ("妈", "母", "奶", "婆", "娘", "姥姥", "女", "wife", "mom", "mum", "mother", "daughter", "girl", "grandma", "grandmother", "媳妇", "老婆", "妻")):
             ex.sex = "F"
-        elif any(k in word for k in ("爸", "父", "爷", "公", "儿子", "孙子", "husband", "dad", "father", "son", "boy", "grandpa", "grandfather", "老公", "丈夫")):
+        elif any(k in word for k in ("爸", "父", "爷", "公", "爹", "老头", "儿子", "孙子", "husband", "dad", "father", "son", "boy", "grandpa", "grandfather", "老公", "丈夫")):
             ex.sex = "M"
     if ex.sex is None:
         if fem and not male:

@@ -91,7 +91,7 @@ def parse_temperature(text: str) -> tuple[float | None, list[Span]]:
 
 
 _CHILD_NOUN = r"(?:宝宝|孩子|婴儿|小孩|女儿|儿子|娃|宝贝|闺女|孙子|孙女|外孙|小朋友|新生儿)"
-_AGE_Y_RE = re.compile(NUM + r"\s*(?:多|来)?\s*周?岁(半)?(?!月)")
+_AGE_Y_RE = re.compile(r"(?<![好\d零〇一二两三四五六七八九十百几])" + NUM + r"\s*(?:多|来)?\s*周?岁(半)?(?!月)")
 _AGE_M_RE = re.compile(NUM + r"\s*个?\s*(多|半)?\s*月(?:大|龄|的" + _CHILD_NOUN + r"|" + _CHILD_NOUN + r")")
 _AGE_M2_RE = re.compile(_CHILD_NOUN + r"(?:今年|才|刚|刚刚|刚满|现在|出生)?\s*" + NUM + r"\s*个?\s*(多|半)?\s*月(?!前)")
 _AGE_D_RE = re.compile(r"(?:出生|生下来)\s*" + NUM + r"\s*天|" + NUM + r"\s*天大(?![便小])")
@@ -101,7 +101,11 @@ _NEWBORN_RE = re.compile(r"新生儿|刚出生|刚生下来|newborn")
 
 
 _AGE_OLD_RE = re.compile(
-    r"(?:^|[,，。;；\s]|我|人|今年|都|已经|快|年纪)\s*((?<!\d)[5-9]\d(?!\d)|[五六七八九]十[一二三四五六七八九]?)\s*(多)?\s*(?:了|啦)(?![一二两三四五六七八九十\d]*[天次年月周遍回小分])")
+    r"(?:^|[,，。;；\s]|我|俺|咱|人|今年|都|已经|快|年纪|老人|老人家)\s*((?<!\d)[5-9]\d(?!\d)|[五六七八九]十[一二三四五六七八九]?)\s*(多|好几|出头|来)?\s*(?:岁)?\s*(?:了|啦|的人)(?![一二两三四五六七八九十\d]*[天次年月周遍回小分])")
+
+
+_AGE_ROUGH_RE = re.compile(
+    r"(?:年过|年近|奔|快奔|都奔)\s*((?<!\d)[5-9]0(?!\d)|[五六七八九]十)|((?<!\d)[5-9]0(?!\d)|[五六七八九]十)\s*(?:好几|开外|出头)")
 
 
 # An age stated as such without 岁: 今年七十八, 年纪八十多, 年龄是35 (not 今年3月, 今年2026年).
@@ -155,6 +159,14 @@ def parse_ages(text: str) -> tuple[list[float], list[Span]]:
         if v is not None and 50 <= v < 120:
             ages.append(v + (0.5 if m.group(2) else 0))
             spans.append(m.span(1))
+    for m in _AGE_ROUGH_RE.finditer(text):  # 七十好几, 年过八十, 奔八十的人: an older speaker's rough age
+        g = 1 if m.group(1) else 2
+        if any(s[0] <= m.start(g) < s[1] for s in spans):
+            continue
+        v = cn_number(m.group(g))
+        if v is not None and 50 <= v < 120:
+            ages.append(v)
+            spans.append(m.span(g))
     for m in _AGE_STATED_RE.finditer(text):
         if any(s[0] <= m.start(1) < s[1] for s in spans):
             continue
@@ -195,7 +207,7 @@ _UNIT_H = {"分钟": 1 / 60, "分": 1 / 60, "小时": 1.0, "钟头": 1.0, "个�
            "星期": 168.0, "礼拜": 168.0, "个月": 720.0, "月": 720.0, "年": 8760.0}
 _DUR_RE = re.compile(NUM + r"\s*(?:个)?\s*(多|半)?\s*(分钟|小时|钟头|天|日|周|星期|礼拜|个月|月|年)(多)?(前|以前|之前)?(开始|起|就开始|以来)?")
 _DUR_WORDS = [
-    (re.compile(r"半个?小时"), 0.5), (re.compile(r"半天"), 6.0), (re.compile(r"半个月"), 360.0), (re.compile(r"一会儿?|一阵子?"), 0.2),
+    (re.compile(r"半个?(?:小时|钟头|点)"), 0.5), (re.compile(r"个把(?:小时|钟头)"), 1.0), (re.compile(r"半天"), 6.0), (re.compile(r"半个月"), 360.0), (re.compile(r"一会儿?|一阵子?"), 0.2),
     (re.compile(r"昨天|昨晚|昨儿|一晚上|一整晚|一夜|整夜"), 24.0), (re.compile(r"前天"), 48.0),
     (re.compile(r"今天早上|今早|早上起来|今天上午|今天下午|今晚|今天"), 6.0), (re.compile(r"刚才|刚刚|刚"), 0.3),
     (re.compile(r"十几分钟"), 0.25), (re.compile(r"几分钟"), 0.1), (re.compile(r"大半年|半年"), 4380.0), (re.compile(r"好几年|很多年|多年"), 26280.0),
