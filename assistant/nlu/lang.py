@@ -22,5 +22,6 @@ def detect_lang(text: str) -> str:
     if cjk == 0:
         return "en" if words or re.search(r"[A-Za-z]", text) else "zh"
     latin_chars = sum(len(w) for w in words)
-    # Mostly English with a stray Chinese word (e.g. a department name) is still English.
-    return "en" if latin_chars >= 4 * cjk and len(words) >= 3 else "zh"
+    # Mostly English with a stray Chinese word or two (a department name, 挂号) is still English:
+    # "I want to 挂号 for 皮肤科 tomorrow" is written by someone who reads English.
+    return "en" if latin_chars >= 3 * cjk and len(words) >= 3 else "zh"

@@ -50,6 +50,26 @@ _REFILL = re.compile(r"(想|要|来|再)(开|配|拿)(点|些|一些)?药|药(�
                      r"\b(refill|ran out of|run out of|out of my) ?(my )?(pills|medicine|medication|tablets)?\b", re.I)
 
 
+# A bare answer to "how long has this been going on?" (2 hours / about three days / 两个小时 / 三天了): part
+# of a symptom interview, not a question about opening hours ("hours" is what the faq examples share).
+_NUM_WORD = r"(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|few|a couple(?: of)?|couple(?: of)?|several|half an?|an? half)"
+_DURATION_ONLY = re.compile(
+    r"^(?:(?:about|around|roughly|approximately|approx\.?|maybe|like|almost|nearly|over|more than|less than|just|only|for|since|"
+    r"it'?s been|it has been|been|probably)\s+)*"
+    rf"{_NUM_WORD}(?:\s*(?:-|or|to)\s*{_NUM_WORD})?\s*(?:and a half\s*)?(?:min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|nights?|weeks?|wks?|months?|years?|yrs?)"
+    r"(?:\s+(?:now|ago|already|or so|so far|and counting))*$"
+    r"|^since\s+(?:yesterday|last night|this morning|this afternoon|this evening|tonight|the morning|the weekend|last week|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:\s+(?:morning|afternoon|evening|night))?$"
+    r"|^(?:大概|大约|差不多|有|快|已经)?[\d一二两三四五六七八九十半几]+(?:个)?(?:多)?(?:分钟|小时|钟头|天|晚|周|星期|礼拜|个月|月|年)(?:多)?(?:了|左右)?$",
+    re.I,
+)
+# A passport or travel permit given with its number (my passport number is X98765432 / 护照E12345678): the
+# booking form's identity answer, however the classifier reads the sentence around it.
+_DOC_NUMBER = re.compile(
+    r"(?:\bpassport|\b(?:travel |mainland travel |home[- ]return )?permit|护照|回乡证|台胞证|通行证)"
+    r"(?:\s*(?:number|no\.?|#|号码?))?(?:\s*(?:is|:|：|是))?\s*[A-Za-z]{0,2}\d[A-Za-z\d]{4,16}\b", re.I)
+
+
 def _compact(text: str) -> str:
     return _PUNCT.sub("", text.lower())
 
@@ -74,6 +94,10 @@ def apply_rules(text: str, folded: str, entities: list[Entity], lexicon: Lexicon
                 return ("choose", 0.95)
     if len(compact) <= 24 and _GREETING.fullmatch(compact) and _GREETING_CORE.search(compact):
         return ("greeting", 0.95)
+    if _DURATION_ONLY.match(_STRIP.sub("", folded).strip()):
+        return ("triage", 0.6)
+    if _DOC_NUMBER.search(folded):
+        return ("booking", 0.9)
     if lexicon.lab_values(core) >= 2:
         return ("report", 0.95)
     if _REFILL.search(folded) and not is_info_question(text) and not re.search(r"\d", folded):
