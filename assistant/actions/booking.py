@@ -28,6 +28,7 @@ from assistant.safety.pii import (
 )
 from assistant.services.booking import rules
 from assistant.services.booking.types import Appointment, BookingResult, PatientInfo, Slot, SlotRef
+from assistant.services.triage.sources import location_en
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +303,7 @@ class _Texts:
         d = self.s.hospital.departments.get(dept_id)
         if d is None:
             return ""
-        return f"{d.campus} {d.building} {d.floor}" if lang == "en" else f"{d.campus}{d.building}{d.floor}"
+        return location_en(d) if lang == "en" else f"{d.campus}{d.building}{d.floor}"
 
     def age_range(self, dept_id: str, lang: str) -> str:
         d = self.s.hospital.departments[dept_id]

@@ -8,6 +8,7 @@ import re
 from assistant.hospital import HospitalData
 from assistant.services.reports.dictionary import FAMILY, FAMILY_DEPARTMENTS
 from assistant.services.reports.models import Interpretation, JudgedItem, ParsedReport
+from assistant.services.triage.sources import location_en
 
 _FLAG_ZH = {"high": "偏高↑", "low": "偏低↓", "normal": "正常", "critical_high": "危急值(过高)‼", "critical_low": "危急值(过低)‼"}
 _FLAG_EN = {"high": "high ↑", "low": "low ↓", "normal": "normal", "critical_high": "CRITICAL high ‼", "critical_low": "CRITICAL low ‼"}
@@ -91,7 +92,7 @@ class Explainer:
         d = self.hospital.departments.get(dept)
         if d is None:
             return dept
-        return f"{d.name_zh}（{d.location_zh}）" if lang != "en" else f"{d.name_en} ({d.building}, {d.floor})"
+        return f"{d.name_zh}（{d.location_zh}）" if lang != "en" else f"{d.name_en} ({location_en(d)})"
 
     def _text_zh(self, parsed: ParsedReport, judged: list[JudgedItem], unjudged: list[JudgedItem],
                  critical: list[JudgedItem], dept: str) -> str:
@@ -187,7 +188,7 @@ class Explainer:
         if critical:
             names = ", ".join(f"{j.name} ({j.item.value_text}{' ' + j.unit if j.unit else ''})" for j in critical)
             out.append(f"URGENT: {names} is at the hospital's critical-value limit. Contact your doctor now or go to the "
-                       "Emergency Department (Building 4, 1st floor, open 24 hours); call 120 if you feel chest tightness, "
+                       "Emergency Department (ground floor of Building 4, east gate, open 24 hours); call 120 if you feel chest tightness, "
                        "palpitations, shortness of breath or confusion. I have alerted hospital staff.")
             out.append("")
         n = len(judged) + len(unjudged)

@@ -45,6 +45,8 @@ def _prepare_line(line: str) -> str:
     s = line
     # said, not printed: "我的血红蛋白是75", "my hemoglobin is 7.5", "potassium came back at 6.9"
     s = re.sub(r"^\s*(?:我|俺|我妈|我爸|孩子|宝宝|他|她|老人)?的(?=[^\d\s])|^\s*(?i:my|his|her|our|the)\s+", "", s)
+    # a heading said before the values: "My blood test: WBC 12.5", "lab results - glucose 126"
+    s = re.sub(r"(?i)^\s*(?:(?:blood|lab|test)\s+)?(?:tests?|work|labs?|results?|report|panel)(?:\s+results?)?(?:\s+(?:says?|shows?))?\s*[:：\-]\s*", "", s)
     s = re.sub(rf"(?<=[A-Za-z{_CJK}\)])\s*(?:是|为|只有|才|有|达到了?)\s*(?=[<>≤≥]?\d)", " ", s)
     s = re.sub(r"(?i)(?<=[a-z\)])\s+(?:is|was|are|were|of|at|came back at|came back as|reads?)\s+(?=[<>≤≥]?\d)", " ", s)
     # labels "WBC: 12.5", "钾=6.8" (not times like 08:30)
