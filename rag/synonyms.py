@@ -50,6 +50,8 @@ SYNONYMS: dict[str, str] = {
     "先付": "先行自付", "付款": "支付", "最多": "最多 最长 不超过", "出境": "境外 境内", "国外": "境外 境内",
     "班车": "接驳车", "摆渡车": "接驳车", "how much is": "CNY", "how much does": "CNY", "surgical": "surgery",
     "not sure": "unsure", "abroad": "mainland China", "overseas": "mainland China",
+    "speaks English": "English Mandarin", "speak English": "English Mandarin",
+    "see a doctor": "consultation fees chief physician attending", "consultation fee": "consultation fees",
     "喝水": "饮水 喝水", "多喝水": "多饮水", "早饭": "早餐", "午饭": "午餐", "中饭": "午餐", "晚饭": "晚餐", "valid": "expire expires", "有效期": "有效 作废",
 }
 _KEYS = sorted(SYNONYMS, key=len, reverse=True)

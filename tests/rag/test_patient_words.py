@@ -17,6 +17,9 @@ WORDS = [
     ("How long does an online prescription stay valid?", "en", "internet_hospital", "72 hours"),
     ("处方的有效期是几天", "zh", "internet_hospital", "72小时"),
     ("增强CT做完要多喝水吗", "zh", "exam_preparation", "多饮水"),  # 喝水 -> 饮水, and after, not before, the scan
+    # an English visitor: the fee of a visit is the consultation fee; who speaks English is the assistant
+    ("How much does it cost to see a doctor?", "en", "outpatient_guide", "chief physician 50 CNY"),
+    ("Do you have anyone who speaks English?", "en", "elderly_and_accessibility", "supports Mandarin and English"),
 ]
 
 
