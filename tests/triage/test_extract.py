@@ -238,3 +238,43 @@ def test_七十好几岁_is_not_three_years_old():
 @pytest.mark.parametrize(("text", "hours"), [("疼了有半个钟头了", 0.5), ("个把钟头", 1.0)])
 def test_钟头_durations(text, hours):
     assert parse_duration(text, [])[0] == hours
+
+
+@pytest.mark.parametrize(("text", "concept"), [
+    ("没有，就是晕", "dizziness"),
+    ("我爸刚才突然一头栽倒了", "syncope"),
+    ("胸口像火烧一样疼", "chest_pain"),          # a simile between the body part and the pain
+    ("往后背窜", "radiating_pain"),
+    ("吃了速效救心丸也不管用", "persistent"),
+    ("我爸嘴唇发黑", "cyanosis"),
+    ("憋得脸发紫", "cyanosis"),
+    ("喘不过来", "dyspnea_severe"),
+    ("我妈早上起来一条腿拖着走", "one_side_weakness"),
+    ("拿筷子老掉", "hand_clumsy"),
+    ("走路往一边偏", "balance_loss"),
+    ("半边脸木", "face_droop"),
+    ("说话突然说不出来", "slurred_speech"),
+    ("好几天没放屁", "no_flatus"),
+    ("脚上的伤口发黑流脓", "wound_infection"),
+    ("被狗挠了一下", "animal_bite"),
+    ("我家老头儿喝了点农药", "poisoning"),
+])
+def test_more_elderly_words(text, concept):
+    assert concept in extract(text).current()
+
+
+def test_a_time_word_inside_a_finding_is_not_history():
+    # 晕过去 holds 过去 ('in the past'), which must not make the faint a past one
+    assert "syncope" in extract("老太太晕过去一小会儿又醒了").current()
+    assert "syncope" not in extract("三年前晕过去一次").current()
+
+
+def test_个把礼拜_is_a_week():
+    assert parse_duration("得有个把礼拜了", [])[0] == 168.0
+
+
+@pytest.mark.parametrize(("text", "concept"), [
+    ("肚子有点胀", "bloating"), ("放屁多", "bloating"), ("牙床肿了", "dental"), ("身上刺挠", "skin"),
+])
+def test_everyday_complaints_in_dialect(text, concept):
+    assert concept in extract(text).current()

@@ -57,7 +57,7 @@ _FOLLOWUP_RE = re.compile(r"复查|随访|开药|配药|续方|复诊|康复|拿
 # ---- severity ----------------------------------------------------------------------------------
 _MILD_RE = re.compile(r"有点|有些|一点|轻微|稍微|稍有|偶尔|一点点|不太|不严重|还好|还行|隐隐|不是很|不怎么|(?<![a-z])(?:a bit|a little|slight|slightly|mild|mildly|minor|occasional|occasionally|sometimes)(?![a-z])")
 _SEVERE_RE = re.compile(
-    r"很(?:疼|痛|难受|厉害|严重|闷|晕|痒|多|重)|非常|特别|十分|剧烈|剧痛|厉害|严重|受不了|要命|得不行|打滚|直不起腰|撕裂|刀割|压榨|炸裂|最疼|难以忍受|疼死|痛死|疼得要死|痛得要死|(?:疼|痛)得(?:很|慌|受不了|直哼哼|睡不着)|像压了|压了块|压着块|大口|大量|一大口|一大片|满地|"
+    r"很(?:疼|痛|难受|厉害|严重|闷|晕|痒|多|重)|非常|特别|十分|剧烈|剧痛|厉害|严重|受不了|要命|得不行|打滚|直不起腰|撕裂|刀割|刀绞|要裂开|压榨|炸裂|最疼|难以忍受|疼死|痛死|疼得要死|痛得要死|(?:疼|痛)得(?:很|慌|受不了|直哼哼|睡不着)|像压了|压了块|压着块|大口|大量|一大口|一大片|满地|"
     r"(?<![a-z])(?:severe|severely|terrible|excruciating|unbearable|really bad|very bad|worst|crushing|tearing|intense|agonizing|a lot of|heavily|so much)(?![a-z])"
 )
 
@@ -286,12 +286,16 @@ def extract(text: str, lexicon: Lexicon | None = None) -> Extraction:
         current_cue = bool(_CURRENT_RE.search(ctext))
         history = False
         if concept.kind in ("symptom", "condition", "modifier"):
-            strong = bool(_STRONG_HISTORY_RE.search(ctext) or re.match(r"过(?!敏|去)", t[b:b + 2]))
+            # a time word inside a finding is part of its words (晕过去 is not 过去 'in the past')
+            def outside(m: re.Match[str], c0: int = clause[0]) -> bool:
+                return not any(s <= c0 + m.start() and c0 + m.end() <= e for s, e in term_spans)
+            hist_ms = [m for m in _HISTORY_RE.finditer(ctext) if outside(m)]
+            strong = bool(any(outside(m) for m in _STRONG_HISTORY_RE.finditer(ctext)) or re.match(r"过(?!敏|去)", t[b:b + 2]))
             if strong:
                 history = True
-            elif _HISTORY_RE.search(ctext):
+            elif hist_ms:
                 # the time word nearest the finding decides: 去年昏迷 … 现在想复查 is history
-                hist_d = min(abs(m.start() - (a - clause[0])) for m in _HISTORY_RE.finditer(ctext))
+                hist_d = min(abs(m.start() - (a - clause[0])) for m in hist_ms)
                 cur = [abs(m.start() - (a - clause[0])) for m in _CURRENT_RE.finditer(ctext)]
                 history = not cur or hist_d < min(cur)
             # a disease named in a follow-up request (想约复查, 来开药) is history unless the clause says now
