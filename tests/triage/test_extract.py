@@ -278,3 +278,10 @@ def test_个把礼拜_is_a_week():
 ])
 def test_everyday_complaints_in_dialect(text, concept):
     assert concept in extract(text).current()
+
+
+def test_sweating_in_the_heat_and_a_hoarse_voice_are_not_red_flags():
+    from assistant.safety.redflags import check
+
+    assert not [h for h in check("天热，胸口有点闷，出汗多") if h.level == "emergency"]
+    assert "stroke" not in [h.rule_id for h in check("嗓子哑了说话费劲")]
