@@ -262,6 +262,25 @@ class DialogueManager:
         if intent in ("affirm", "choose") and state.slots.get("offer") in INTENT_ACTIONS:
             intent, confidence = state.slots["offer"], 1.0
             state.apply(SlotSet("offer", None))
+        elif intent == "deny" and state.slots.get("offer") in INTENT_ACTIONS:
+            # "不用了" to "需要我帮您预约神经内科吗?": declined, said so, not "I didn't understand"
+            offered = state.slots["offer"]
+            state.apply(SlotSet("offer", None))
+            lang = msg["metadata"]["lang"]
+            safe = (state.last_intent == "triage")
+            dispatcher.utter_message(text=(
+                "好的，先不预约。还有什么可以帮您？" + ("如果症状加重，请及时就医；情况紧急请拨打120。" if safe else "")
+                if lang == "zh" else
+                "OK, no booking for now. Is there anything else I can help with?"
+                + (" If it gets worse, please see a doctor; in an emergency call 120." if safe else "")
+            ) if offered == "booking" else (
+                "好的。还有什么可以帮您？" if lang == "zh" else "OK. Is there anything else I can help with?"))
+            return state.last_intent if state.last_intent in CONTRACT_INTENTS else "out_of_scope"
+        elif intent == "affirm" and confidence >= MIN_CONFIDENCE and len(msg["text"].strip()) <= 6:
+            # a bare 好的 / OK with nothing on offer: an acknowledgement, not a request to decode
+            lang = msg["metadata"]["lang"]
+            dispatcher.utter_message(text="好的。还有什么可以帮您？" if lang == "zh" else "OK. Is there anything else I can help with?")
+            return state.last_intent if state.last_intent in CONTRACT_INTENTS else "greeting"
         # A question the classifier only guesses is for the documents is tried on them like one it could
         # not place: answered when they ground an answer, "I didn't understand" otherwise.
         unsure_faq = intent == "faq" and confidence < MIN_CONFIDENCE

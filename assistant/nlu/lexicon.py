@@ -42,7 +42,7 @@ _CATEGORIES: dict[str, str] = {
     ),
     "unit": r"mmol|μmol|umol|g/l|10\^|u/l|mg/dl|%",
     "pay": (
-        r"钱|费|医保|报销|报多少|缴费|交费|付款|付|退费|发票|押金|自费|起付线|比例|结算|账户|支付|贵|多少块|块钱|"
+        r"钱|(?<!浪)费(?!劲|力|事|神|心)|医保|报销|报多少|缴费|交费|付款|付|退费|发票|押金|自费|起付线|比例|结算|账户|支付|贵|多少块|块钱|"
         r"新农合|统筹|电子凭证|支付宝|微信|"
         r"\b(?:pay|paid|payment|cost|costs|fee|fees|insurance|refund|invoice|charged|deposit|price|bill|covered|"
         r"deductible|out of pocket|how much)\b"

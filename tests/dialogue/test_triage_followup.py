@@ -54,3 +54,31 @@ async def test_a_complaint_getting_worse_is_not_left_to_home_care(engine):
     assert after.triage is not None and after.triage.level == "routine" and after.triage.department == "pediatrics"
     said_at_once = await engine.handle(UserText(session_id=None, text="I have a runny nose for two days and it is getting worse"))
     assert said_at_once.triage is not None and said_at_once.triage.level != "self_care"
+
+
+@pytest.mark.parametrize(("first", "decline", "said"), [
+    ("头疼三天了", "不用了", "先不预约"),
+    ("I have had a headache for 3 days", "no", "no booking for now"),
+])
+async def test_declining_the_offered_booking_is_understood(engine, first, decline, said):
+    result = await engine.handle(UserText(session_id=None, text=first))
+    assert result.triage is not None and result.triage.level == "routine"
+    after = await engine.handle(UserText(session_id=result.session_id, text=decline))
+    assert said in after.reply and "120" in after.reply, after.reply  # and still says when to seek care
+    ok = await engine.handle(UserText(session_id=result.session_id, text="好的"))
+    assert "没有完全理解" not in ok.reply and ok.intent != "booking", ok.reply  # the offer was declined
+
+
+async def test_a_new_symptom_after_a_result_is_not_a_fee_question(engine):
+    first = await engine.handle(UserText(session_id=None, text="我咳嗽好几天了"))
+    after = await engine.handle(UserText(session_id=first.session_id, text="喘气有点费劲"))  # 费劲 is effort, not a fee
+    assert after.intent == "triage" and after.triage is not None, after.reply
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("I cant breathe", "emergency"),  # typed without the apostrophe
+    ("pain in my lower right tummy, getting worse since last night", "urgent"),
+])
+async def test_english_typed_the_way_people_type(engine, text, level):
+    reply = await engine.handle(UserText(session_id=None, text=text))
+    assert reply.triage is not None and reply.triage.level == level, reply.reply

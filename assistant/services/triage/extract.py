@@ -142,7 +142,12 @@ def normalize(text: str) -> str:
     """Simplified characters, half-width digits and punctuation, lower case, typographic quotes folded."""
     t = zhconv.convert(text or "", "zh-cn")
     t = unicodedata.normalize("NFKC", t).lower()
-    return t.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    t = t.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    # typed on a phone without the apostrophe: "i cant breathe" is "i can't breathe"
+    return _NO_APOSTROPHE.sub(r"\1'\2", t)
+
+
+_NO_APOSTROPHE = re.compile(r"\b(can|don|won|doesn|didn|isn|aren|wasn|weren|couldn|wouldn|shouldn|haven|hasn|hadn)(t)\b")
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:
