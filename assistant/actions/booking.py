@@ -1537,6 +1537,11 @@ async def _appointments_for(svc: Any, tracker: Tracker) -> list[Appointment]:
     return [a for a in appts if a.status == "confirmed"] + [a for a in appts if a.status == "held"]
 
 
+def _gave_identity(tracker: Tracker) -> bool:
+    kinds = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+    return bool(kinds & {"id_number", "phone"}) or parse_document(tracker.latest_message.get("text") or "")[1] is not None
+
+
 class _ChooseAppointment(_BookingAction):
     """Shared by cancel and reschedule: pick the appointment (numbered when several), then act."""
 
@@ -1547,7 +1552,18 @@ class _ChooseAppointment(_BookingAction):
         lang = lang_of(tracker)
         active = (tracker.active_loop or {}).get("name") == self.name()
         target = tracker.get_slot("booking_target") if active else None
-        if active and target is None:
+        awaiting_identity = active and target is None and tracker.get_slot("booking_targets") is None
+        if awaiting_identity and intent_of(tracker) == "deny":
+            dispatcher.utter_message(text=t(lang, "好的。还有什么可以帮您？", "OK. Is there anything else I can help with?"),
+                                     json_message={"intent": "booking"})
+            return self._end()
+        if awaiting_identity and not _gave_identity(tracker):
+            dispatcher.utter_message(
+                text=t(lang, "请告诉我就诊人的证件号码和预约时留的手机号；不需要了请说“算了”。",
+                       "Please give the patient's ID or passport number and the mobile number used to book, or say \"never mind\"."),
+                json_message={"intent": "booking"})
+            return []
+        if active and target is None and not awaiting_identity:
             chosen = pick(tracker.get_slot("booking_targets"), choice_of(tracker))
             if chosen is None:
                 if intent_of(tracker) == "deny":
@@ -1560,8 +1576,20 @@ class _ChooseAppointment(_BookingAction):
             return await self.act(dispatcher, tracker, target, lang)
         appts = [a for a in await _appointments_for(self.svc, tracker) if a.status == "confirmed"]
         if not appts:
-            dispatcher.utter_message(text=t(lang, f"没有查到可以{self.verb_zh}的预约。", f"I found no appointment to {self.verb_en}."), json_message={"intent": "booking"})
-            return self._end()
+            if awaiting_identity or _gave_identity(tracker):
+                dispatcher.utter_message(
+                    text=t(lang, f"没有查到这个证件号码和手机号下可以{self.verb_zh}的预约。请核对号码，或转人工帮您查。",
+                           f"I found no appointment to {self.verb_en} for that ID number and phone. Please check them, or ask for a person to look it up."),
+                    json_message={"intent": "booking"})
+                return self._end()
+            # booked earlier or on another channel: the patient proves it with the document and the phone
+            dispatcher.utter_message(
+                text=t(lang, f"这个对话里没有可以{self.verb_zh}的预约。如果是之前或在其他渠道(公众号、电话、自助机)预约的，"
+                             "请告诉我就诊人的证件号码和预约时留的手机号，我来查。",
+                       f"There is no appointment to {self.verb_en} in this chat. If it was booked earlier or elsewhere (WeChat, phone, kiosk), "
+                       "tell me the patient's ID or passport number and the mobile number used to book, and I'll look it up."),
+                json_message={"intent": "booking"})
+            return [SlotSet("booking_targets", None), SlotSet("booking_target", None), ActiveLoop(self.name())]
         if len(appts) == 1:
             return await self.chosen(dispatcher, tracker, appts[0].appointment_id, lang, first=True)
         lines = [self.tx.appt_line(a, lang) for a in appts]

@@ -315,6 +315,8 @@ class DialogueManager:
         if (intent == "payment" and confidence >= MIN_CONFIDENCE and _ESTIMATE.search(text)
                 and (answer is None or not _INSURANCE_WORDS.search(getattr(answer, "text", "")))):
             return False  # no passage about insurance answers it: the estimate skill asks for the plan and the bill
+        if answer is None and intent == "booking" and (_CANCEL_APPT.search(text) or _RESCHEDULE.search(text) or _MY_APPTS.search(text)):
+            return False  # "can I cancel my appointment for tomorrow?": nothing to quote, so do it
         if answer is None:
             symptomless_triage = intent == "triage" and not (self.symptom_detector and self.symptom_detector(text))
             if intent not in ("booking", "payment", "report", "faq") and not symptomless_triage:

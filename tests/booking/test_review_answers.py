@@ -208,3 +208,24 @@ async def test_a_yes_at_the_name_question_is_not_a_name(engine):
     await chat("给我自己挂")
     r = await chat("对")
     assert "姓名" in r.reply and (await chat.slots()).get("patient_name") is None, r.reply
+
+
+async def test_cancelling_in_a_new_chat_asks_for_the_document_and_phone(engine):
+    await booked(Chat(engine), ADULT, "张三")  # booked in another chat
+    chat = Chat(engine)
+    r = await chat("我要取消预约")
+    assert "证件号码" in r.reply and "手机号" in r.reply, r.reply
+    r = await chat("稍等，我找一下")  # not an answer: asked again, nothing cancelled
+    assert "证件号码" in r.reply, r.reply
+    r = await chat(f"{ADULT} 13900001111")
+    assert "确定要取消" in r.reply, r.reply
+    r = await chat("对")
+    assert r.appointment["status"] == "cancelled", r.reply
+
+
+async def test_a_wrong_phone_finds_nothing_to_cancel(engine):
+    await booked(Chat(engine), ADULT, "张三")
+    chat = Chat(engine)
+    await chat("can I cancel my appointment for tomorrow?")
+    r = await chat(f"{ADULT} 13900002222")
+    assert "found no appointment" in r.reply or "没有查到" in r.reply, r.reply
