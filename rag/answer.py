@@ -126,6 +126,7 @@ class Draft:
     best: str = ""
     subject: str = ""  # the best sentence's section heading, which may name what it is about
     echoes: list[Chunk] = field(default_factory=list)  # other pages stating the same facts: cited, not quoted
+    chinese: bool = False  # an English question answered from the Chinese text
 
 
 # A question word named only by the sentence's section heading or lead-in ("发热门诊 > 位置:5号楼1楼")
@@ -349,10 +350,43 @@ def extract(question: str, hits: list[Hit], lang: str, idf: Any = None, max_char
     _pad). A sentence under a lead-in ("收费标准:") brings the lead-in and its sibling items along, since
     a list answers as a whole; a data row whose subject the question names comes whole."""
     cands = _candidates(question, hits, lang, idf)
-    if not cands and lang == "en":
-        return extract(question, hits, "zh", idf, max_chars)
+    if lang == "en":
+        chinese = _candidates(question, hits, "zh", idf)
+        if chinese and (not cands or _better_in_chinese(question, cands[0], chinese[0], idf)):
+            draft = _compose(question, chinese, "zh", max_chars)
+            draft.text = f"{FROM_CHINESE} {draft.text}"
+            draft.chinese = True
+            return draft
     if not cands:
         return None
+    return _compose(question, cands, lang, max_chars)
+
+
+# An English question the English summary does not answer is answered from the Chinese text, verbatim
+# (so every fact stays checkable against its source), under this note.
+FROM_CHINESE = "From the hospital's Chinese guide:"
+CHINESE_COVERAGE = 1.3  # the Chinese sentence must cover this many times the English one's question words
+
+
+def _better_in_chinese(question: str, english: _Candidate, chinese: _Candidate, idf: Any = None) -> bool:
+    """Whether the best Chinese sentence answers an English question clearly better than the best English
+    one: it states the kind of fact asked for (a place, a time) and the English does not, or it covers
+    clearly more of the question's weighted words (the English summaries leave out many facts: the
+    passport among accepted documents, English-speaking volunteers, paying by card or cash)."""
+    concepts = _concepts(question, idf)
+
+    def cover(c: _Candidate) -> float:
+        return sum(concepts[t].weight for t in c.concepts if t in concepts)
+
+    en, zh = cover(english), cover(chinese)
+    if zh <= 0:
+        return False
+    if chinese.states and not english.states and zh >= en:
+        return True
+    return zh > CHINESE_COVERAGE * en and bool(chinese.concepts - english.concepts)
+
+
+def _compose(question: str, cands: list[_Candidate], lang: str, max_chars: int) -> Draft:
     best = cands[0]
     echoes: list[Chunk] = []
     record = best.chunk

@@ -54,6 +54,18 @@ SYNONYMS: dict[str, str] = {
     "see a doctor": "consultation fees chief physician attending", "consultation fee": "consultation fees",
     "喝水": "饮水 喝水", "多喝水": "多饮水", "早饭": "早餐", "午饭": "午餐", "中饭": "午餐", "晚饭": "晚餐", "valid": "expire expires", "有效期": "有效 作废",
 }
+# English words for what only the Chinese text says (the English summaries leave much out): matched as
+# whole words (a plural too), so "card" is not found in "cardiology" nor "cash" in "cashier's".
+ENGLISH: dict[str, str] = {
+    "volunteer": "志愿者", "escort": "陪诊", "english-speaking": "英语 English", "english speaking": "英语 English",
+    "interpreter": "英语 陪诊", "translator": "英语 陪诊", "passport": "护照", "id card": "身份证",
+    "bank card": "银行卡", "credit card": "银行卡", "debit card": "银行卡", "card": "银行卡", "cash": "现金",
+    "invoice": "发票 电子票据", "receipt": "发票 电子票据", "commercial insurance": "商业保险",
+    "private insurance": "商业保险", "claim": "理赔", "wechat pay": "微信支付", "alipay": "支付宝",
+    "register": "挂号", "registration": "挂号", "deposit": "押金", "wheelchair": "轮椅", "guide dog": "导盲犬", "sign language": "手语", "lost property": "失物招领",
+}
+_EN_KEYS = sorted(ENGLISH, key=len, reverse=True)
+_EN_PATTERNS = {k: re.compile(r"(?<!\w)" + re.escape(k) + r"s?(?![\w-])") for k in _EN_KEYS}
 _KEYS = sorted(SYNONYMS, key=len, reverse=True)
 _ASKING: set[str] | None = None
 
@@ -82,6 +94,12 @@ def _entries(low: str) -> list[tuple[str | None, list[str]]]:
     for key in _KEYS:
         if key.lower() in low:
             out.append((key.lower(), SYNONYMS[key].split()))
+    taken: list[tuple[int, int]] = []
+    for key in _EN_KEYS:  # the longest phrase first: "bank card" is not also a bare "card"
+        m = _EN_PATTERNS[key].search(low)
+        if m and not any(a < m.end() and m.start() < b for a, b in taken):
+            out.append((key, ENGLISH[key].split()))
+            taken.append(m.span())
     for topics, asks, written in PAIRED:
         if any(t in low for t in topics) and any(a in low for a in asks):
             out.append((None, written.split()))
