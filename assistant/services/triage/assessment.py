@@ -49,7 +49,18 @@ _WORSENING_RE = re.compile(
     r"|(?<![a-z])(?:getting worse|gets worse|got worse|worse and worse|worsening)(?![a-z])", re.I)
 _HYPOTHETICAL_WORSE_RE = re.compile(r"如果|万一|要是|假如|会不会|(?<![a-z])if(?![a-z])", re.I)
 _NO_RE = re.compile(r"^\s*(没有|没|都没有|都没|无|不是|不|没什么|也没有|no|none|nope|nothing|neither|not really)\b|^(没有|没|都没有|无|不)")
-_UNKNOWN_RE = re.compile(r"不知道|不清楚|没量|不记得|don't know|not sure|didn't measure")
+_UNKNOWN_RE = re.compile(
+    r"不知道|不晓得|不清楚|说不清|记不清|记不得|不记得|忘了|说不准|不确定|没(有)?(量|测|试)|没(有)?体温计|没温度计"
+    r"|(?<![a-z])(?:don'?t know|do not know|not sure|no idea|can'?t remember|cannot remember|don'?t remember|unsure"
+    r"|(?:haven'?t|have not|didn'?t|did not|never) (?:checked|check|measured|measure|taken|take|got|had)|no thermometer)(?![a-z])", re.I)
+# Taking a blood thinner (antiplatelet or anticoagulant): bleeding on it is not for home care.
+_ANTITHROMBOTIC_RE = re.compile(
+    r"阿司匹林|氯吡格雷|替格瑞洛|华法林|利伐沙班|达比加群|阿哌沙班|艾多沙班|肝素|抗凝药|抗血小板|波立维|拜阿司匹灵"
+    r"|(?<![a-z])(?:aspirin|clopidogrel|plavix|ticagrelor|warfarin|coumadin|rivaroxaban|xarelto|apixaban|eliquis|dabigatran|heparin"
+    r"|blood thinners?|anticoagulants?)(?![a-z])", re.I)
+_BLEED_WORDS = r"出血|流血|渗血|便血|尿血|咳血|吐血|呕血|黑便|血尿|瘀斑|淤青|淤斑|紫癜|血止不住|bleed(?:ing|s)?|bruis(?:es|ing)|blood in"
+_BLEEDING_RE = re.compile(_BLEED_WORDS, re.I)
+_NO_BLEEDING_RE = re.compile(r"(?:没有|没|无|未|不|(?<![a-z])(?:no|not|without|any)(?![a-z]))[^，。,.;；!?]{0,6}?(?:" + _BLEED_WORDS + ")", re.I)
 
 
 @dataclass
@@ -86,14 +97,25 @@ def _answer(pending: str | None, text: str, ex: Extraction, st: dict[str, Any]) 
             unit = m.group(3) or "岁"
             if v is not None:
                 st["age_years"] = v / 12 if unit.startswith(("月", "month")) else v / 365 if unit.startswith(("天", "day")) else v / 52 if unit.startswith(("周", "week")) else v
+    if pending == "age" and ex.age_years is None and st.get("age_years") is None and _UNKNOWN_RE.search(t):
+        st["age_unknown"] = True  # 不清楚多大: move on, the child is still a child
     if pending == "temp" and ex.temp_c is None:
-        m = re.search(r"(\d{2}(?:\.\d)?)", t)
-        if m and 34 <= float(m.group(1)) <= 43.5:
-            st["temp_c"] = float(m.group(1))
+        m = re.search(numbers.NUM, t)
+        v = numbers.cn_number(m.group(1)) if m else None
+        if v is not None and 34 <= v <= 43.5:
+            st["temp_c"] = float(v)
+        elif v is not None and 95 <= v <= 110 and not re.search(r"岁|years?|yo\b", t, re.I):
+            st["temp_c"] = round((v - 32) * 5 / 9, 1)  # 102 (°F)
+        elif _UNKNOWN_RE.search(t):
+            st["temp_unknown"] = True  # 没量过 / haven't checked: assess without it, do not ask again
+        elif v is not None and ex.age_years is None and not ex.findings:
+            st["temp_unclear"] = m.group(1) if m else ""  # 七十六: not a temperature; ask once more
     if pending == "duration" and ex.duration_h is None:
         dur, _ = numbers.parse_duration(t, [])
         if dur is not None:
             st["duration_h"] = dur
+        elif _UNKNOWN_RE.search(t):
+            st["duration_unknown"] = True
     if pending == "danger" and not ex.current() and (_NO_RE.search(t) or _UNKNOWN_RE.search(t)):
         st["danger_denied"] = True
 
@@ -152,6 +174,10 @@ def _merge(ex: Extraction, st: dict[str, Any], hospital: HospitalData) -> None:
     st["history"] = sorted(history)
     if "well_appearing" in ex.current():
         st["well"] = True
+    if _ANTITHROMBOTIC_RE.search(ex.text):
+        st["antithrombotic"] = True
+    if _BLEEDING_RE.search(_NO_BLEEDING_RE.sub(" ", ex.text)):
+        st["bleeding"] = True
 
 
 def _child(st: dict[str, Any]) -> bool:
@@ -167,6 +193,8 @@ def _fever(st: dict[str, Any]) -> bool:
 
 def _next_question(st: dict[str, Any]) -> str | None:
     asked = st.get("asked", [])
+    if st.get("antithrombotic") and st.get("bleeding"):
+        return None  # bleeding on a blood thinner: be seen today, no questions first
     if len(asked) >= MAX_QUESTIONS:
         return None
     lex = get_lexicon()
@@ -205,6 +233,8 @@ def _level(st: dict[str, Any], hits: list[RedFlagHit]) -> str:
         return "emergency"
     if hits:
         return "urgent"
+    if st.get("antithrombotic") and st.get("bleeding"):
+        return "urgent"  # bleeding while on aspirin / warfarin: to be seen today
     current = [c for c in st["findings"] if lex.concepts[c].kind in ("symptom", "condition")]
     if "insect_bite" in current or "bee_sting" in current:
         current = [c for c in current if c != "skin"]
@@ -350,8 +380,18 @@ def assess(text: str, state: dict[str, Any] | None, hospital: HospitalData) -> T
     st: dict[str, Any] = {k: v for k, v in (state or {}).items()}
     st.setdefault("asked", [])
     ex = extract(text)
-    _answer(st.get("pending"), text, ex, st)
+    pending = st.get("pending")
+    _answer(pending, text, ex, st)
     st.pop("pending", None)
+    unclear = st.pop("temp_unclear", None)
+    if unclear is not None and pending == "temp" and not st.get("temp_reasked"):
+        # 七十六 to "最高烧到多少度?": not a temperature (an age?) — ask again, once, saying why
+        st["temp_reasked"] = True
+        st["pending"] = "temp"
+        zh = f"“{unclear}”不像是体温(正常体温大约36-37℃)。请问最高烧到多少度?例如38.5;如果没量过,说“没量过”就可以。"
+        en = (f"“{unclear}” does not look like a temperature (normal is about 36-37 °C). What was the highest temperature? "
+              "For example 38.5; if you did not measure it, just say so.")
+        return TriageOutcome(level=None, department=None, red_flags=[], question={"id": "temp", "zh": zh, "en": en}, state=st)
     _merge(ex, st, hospital)
     if re.search(r"低烧|低热|low[- ]grade", ex.text):
         st["low_fever"] = True
