@@ -62,7 +62,7 @@ ENGLISH: dict[str, str] = {
     "bank card": "银行卡", "credit card": "银行卡", "debit card": "银行卡", "card": "银行卡", "cash": "现金",
     "invoice": "发票 电子票据", "receipt": "发票 电子票据", "commercial insurance": "商业保险",
     "private insurance": "商业保险", "claim": "理赔", "wechat pay": "微信支付", "alipay": "支付宝",
-    "register": "挂号", "registration": "挂号", "deposit": "押金", "wheelchair": "轮椅", "guide dog": "导盲犬", "sign language": "手语", "lost property": "失物招领",
+    "register": "挂号", "registration": "挂号", "deposit": "押金", "id": "证件", "canteen": "餐厅", "cafeteria": "餐厅", "wheelchair": "轮椅", "guide dog": "导盲犬", "sign language": "手语", "lost property": "失物招领",
 }
 _EN_KEYS = sorted(ENGLISH, key=len, reverse=True)
 _EN_PATTERNS = {k: re.compile(r"(?<!\w)" + re.escape(k) + r"s?(?![\w-])") for k in _EN_KEYS}
