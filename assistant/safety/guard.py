@@ -27,6 +27,21 @@ _DRUGS = (r"布洛芬|对乙酰氨基酚|扑热息痛|阿莫西林|头孢\w{0,4}
           r"nitroglycerin|warfarin|statins?|painkillers?|sleeping pills?|steroids?|prednisone|antidepressants?")
 _DRUG_RE = re.compile(_DRUGS)
 
+# Whether two medicines, or a medicine and alcohol or a food, can be taken together: for the prescribing
+# doctor or a pharmacist, never for the assistant. Screened as a dosage question ("how to take it") with
+# its own refusal. A symptom while on a medicine (我在吃阿司匹林，最近牙龈出血) is not this: triage takes it.
+_Q = r"(吗|么|嘛|能不能|可不可以|可以不|行不行|行吗|有没有(影响|问题|冲突)|会不会|要不要紧|影响|冲突|相克|[?？])"
+_INTERACTION = re.compile(
+    r"(" + _DRUGS + r"|药)[^,.;!?。，]{0,10}(和|跟|与|同|加|配|搭配)[^,.;!?。，]{0,12}(一起|一块儿?|同时|混着|混在一起|合用|同服|一同|搭配|配着)"
+    r"[^。]{0,8}" + _Q + r"|"
+    r"(" + _DRUGS + r"|药)[^。]{0,16}(相互作用|相克|冲突|犯冲|一起吃|一块儿?吃|同时吃|同时服|同服|合用)|"
+    r"(吃|服|用|打)(了|着|完)?[^,.;!?。，]{0,4}(" + _DRUGS + r"|药)[^,.;!?。，]{0,6}(还|能|可以|可不可以|能不能)[^,.;!?。，]{0,4}(喝酒|饮酒|喝啤酒|喝白酒|吃柚子|喝柚子汁|喝茶|喝咖啡|喝牛奶)|"
+    r"(喝了?酒|饮酒|喝完酒)[^,.;!?。，]{0,8}(能|可以|可不可以|能不能|还能)[^,.;!?。，]{0,4}(吃|服|用)[^,.;!?。，]{0,4}(" + _DRUGS + r"|药)|"
+    r"(?<![a-z])(?:(?:take|mix|combine|have) (?:an? |some |my )?(?:" + _DRUGS + r"|medicines?|medications?|pills?|tablets?)[^.!?]{0,30} "
+    r"(?:with|and|together with|alongside) (?:my |an? |some |the )?(?:[a-z]+ ){0,3}(?:" + _DRUGS + r"|pills?|medicines?|medications?|tablets?|alcohol|drinks?|beer|wine)"
+    r"|(?:interact|interaction|interactions)[^.!?]{0,30}(?:" + _DRUGS + r"|medicines?|medications?|pills?)|(?:" + _DRUGS + r"|medicines?|medications?|pills?)[^.!?]{0,30}interact"
+    r"|(?:drink|have a drink|drink alcohol|drink beer|drink wine)[^.!?]{0,20}(?:on|after|while (?:on|taking)|with) (?:my |an? |some |the )?(?:" + _DRUGS + r"|antibiotics?|medicines?|medications?|pills?))(?![a-z])")
+
 _INPUT_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("prompt_extraction", re.compile(
         r"系统提示词|系统提示|系统指令|提示词|system prompt|系统设定|你的设定|初始指令|原始指令|你的指令|你的规则原文|内部规则|"
@@ -50,6 +65,7 @@ _INPUT_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?<![a-z])(?:(?:look up|check|find|show me|access|see) (?:my )?(?:neighbou?r|colleague|coworker|friend|ex-wife|ex-husband|boss|someone else|another patient|other patients?)(?:'s)? (?:[a-z]+ )?"
         r"(?:records?|appointments?|results?|reports?|id|phone|address|diagnosis|room)|someone else's (?:[a-z]+ )?(?:records?|appointments?|results?|data|information)|"
         r"another patient's|other patients' (?:records|data|information)|(?:his|her|their) (?:id number|phone number|medical records?))(?![a-z])")),
+    ("drug_interaction", _INTERACTION),
     ("stop_treatment", re.compile(
         r"(能|可以|可不可以|能不能|是不是可以|要不要)(不|先)?停(掉|了|药|用)?|停(了|掉)?(行吗|可以吗|吗)|停药|停掉|不吃药|不想吃药|不吃了|不用吃|可以不吃|能不能不吃|能不吃|减药|减量|少吃点药|换药|不打胰岛素|停用|不做化疗|不透析|断药|药停了|自己停|"
         r"(?<![a-z])(?:stop (?:taking|my|the|using)|quit (?:my|taking)|come off|skip (?:my|a) (?:dose|medication|pills?)|"
@@ -104,6 +120,13 @@ REFUSALS: dict[str, tuple[str, str]] = {
                "Sorry, I can't give doses or tell you how to take a medicine. Please follow your prescription and the package leaflet, or ask your doctor or a pharmacist; if you are worried about a dose or feel unwell, seek care. I can book a clinic or connect you with a staff member."),
     "prescription": ("抱歉,我不能开处方或推荐具体药物。用药需要医生面诊后决定。我可以根据您的症状提示挂哪个科室,并帮您预约;需要的话可以转人工客服。",
                      "Sorry, I can't prescribe or recommend a specific medicine; a doctor decides after seeing you. I can suggest which clinic to see based on your symptoms and book it, or connect you with a staff member."),
+    "drug_interaction": ("抱歉,几种药能不能一起用、用药期间能不能喝酒或吃某些食物,我不能回答,需要结合您的病情和全部用药来判断。"
+                         "请咨询当初开药的医生,或到本院1号楼1楼用药咨询窗口问药师(周一至周五08:00-17:00,电话分机8700)。"
+                         "用药后如果出现不适,请及时就医;情况紧急请拨打120。我也可以帮您预约开药的科室或转人工客服。",
+                         "Sorry, I can't say whether medicines can be taken together, or with alcohol or a food: that depends on your illness "
+                         "and everything you take. Please ask the doctor who prescribed them, or a pharmacist at the medication advice "
+                         "counter (Building 1, 1st floor, Mon-Fri 08:00-17:00, extension 8700). If you feel unwell after taking them, "
+                         "seek care; in an emergency call 120. I can also book the prescribing clinic or connect you with a staff member."),
     "stop_treatment": ("这个问题需要由您的医生来决定,请不要自行停药、减量或换药,以免病情反复或加重。建议预约开药的科室复诊,和医生当面商量。我可以帮您预约,或转人工客服。",
                        "Your doctor needs to decide this: please do not stop, reduce or change a treatment on your own, as the illness may come back or worsen. Book a follow-up with the clinic that prescribed it; I can book it or connect you with a staff member."),
     "diagnosis_request": ("抱歉,我是医院的人工智能助手,不能做出诊断或判断是不是某种病。我可以根据您描述的症状提示可以挂哪个科室、是否需要尽快就医。请说说哪里不舒服、持续多久了?",
@@ -137,11 +160,12 @@ def screen_input(text: str, lang: str = "zh") -> InputScreen:
             if kind == "prescription" and _ONLINE_SERVICE.search(t) and not re.search(_DRUGS, t):
                 continue  # "网上问诊能开药吗": a question about the internet hospital's service — the documents answer it
             zh, en = REFUSALS[kind]
-            return InputScreen(kind=kind, lang=lang, reason=kind, reply=en if lang == "en" else zh,
+            return InputScreen(kind=_KIND_OF.get(kind, kind), lang=lang, reason=kind, reply=en if lang == "en" else zh,
                                red_flags=[h.rule_id for h in hits])
     return InputScreen(kind="ok", lang=lang, red_flags=[h.rule_id for h in hits])
 
 
+_KIND_OF = {"drug_interaction": "dosage"}  # its own refusal, screened as a question of how to take a medicine
 _ONLINE_SERVICE = re.compile(r"网上|线上|互联网医院|在线|视频问诊|(?<![a-z])(?:online|internet hospital|video consultation)(?![a-z])")
 _VISIT_FOR_MEDICINE = re.compile(r"(想|要|需要|来|去|复诊|定期)开(点|些|一些)?(药|处方)|(want|need) (a )?(refill|repeat prescription)")
 

@@ -82,3 +82,47 @@ async def test_a_new_symptom_after_a_result_is_not_a_fee_question(engine):
 async def test_english_typed_the_way_people_type(engine, text, level):
     reply = await engine.handle(UserText(session_id=None, text=text))
     assert reply.triage is not None and reply.triage.level == level, reply.reply
+
+
+@pytest.mark.parametrize(("first", "detail"), [
+    ("我腿抽筋", "晚上老抽"),          # when it happens
+    ("肚子疼两天了", "没有拉黑的"),    # a warned-of sign denied by name
+    ("头晕三天了", "在吃硝苯地平"),    # a medicine being taken
+    ("I have had a headache for 2 days", "no fever"),
+])
+async def test_details_after_a_result_that_name_no_symptom_are_reassessed(engine, first, detail):
+    result = await engine.handle(UserText(session_id=None, text=first))
+    assert result.triage is not None and result.triage.level is not None, result.reply
+    after = await engine.handle(UserText(session_id=result.session_id, text=detail))
+    assert after.intent == "triage" and after.triage is not None, after.reply
+    assert after.triage.department == result.triage.department  # the complaint is kept
+    assert "没有完全理解" not in after.reply and "帮不上忙" not in after.reply and "didn't understand" not in after.reply
+
+
+@pytest.mark.parametrize("decline", ["不用了", "不要", "不需要"])
+async def test_a_plain_no_to_the_offered_booking_is_still_a_decline(engine, decline):
+    result = await engine.handle(UserText(session_id=None, text="肚子疼两天了"))
+    after = await engine.handle(UserText(session_id=result.session_id, text=decline))
+    assert "先不预约" in after.reply, after.reply
+
+
+async def test_no_just_dizzy_keeps_the_complaint(engine):
+    first = await engine.handle(UserText(session_id=None, text="头晕"))
+    assert first.triage is None  # a question comes first
+    after = await engine.handle(UserText(session_id=first.session_id, text="没有，就是晕"))
+    assert after.triage is not None and after.triage.department == "neurology", after.reply
+
+
+@pytest.mark.parametrize(("answer", "lang"), [("没量过", "zh"), ("不知道", "zh"), ("haven't checked", "en")])
+async def test_an_unknown_temperature_moves_the_interview_on(engine, answer, lang):
+    first = await engine.handle(UserText(session_id=None, text="我发烧了" if lang == "zh" else "I have a fever"))
+    after = await engine.handle(UserText(session_id=first.session_id, text=answer))
+    assert after.intent == "triage"
+    assert "多少度" not in after.reply and "temperature" not in after.reply, after.reply
+
+
+async def test_an_interaction_question_is_refused_but_a_symptom_on_a_drug_is_triaged(engine):
+    asked = await engine.handle(UserText(session_id=None, text="阿司匹林能不能和降压药一块吃"))
+    assert asked.triage is None and "药师" in asked.reply and "用药咨询" in asked.reply
+    bleeding = await engine.handle(UserText(session_id=None, text="我在吃阿司匹林，最近牙龈出血"))
+    assert bleeding.triage is not None and bleeding.triage.level == "urgent"

@@ -149,3 +149,25 @@ def test_a_payment_link_is_not_read_as_a_dose_or_a_phone_number():
 ])
 def test_questions_about_prescribing_services_are_not_prescription_requests(text, kind):
     assert screen_input(text, "zh").kind == kind
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("阿司匹林能不能和降压药一块吃", "zh"),
+    ("吃了布洛芬还能喝酒吗", "zh"),
+    ("降压药和降糖药可以一起吃吗", "zh"),
+    ("喝了酒能吃头孢吗", "zh"),
+    ("感冒药跟消炎药一起吃行不行", "zh"),
+    ("can I take ibuprofen with my blood pressure pills", "en"),
+    ("Can I drink alcohol while taking antibiotics?", "en"),
+    ("does ibuprofen interact with warfarin", "en"),
+])
+def test_whether_medicines_go_together_is_for_a_doctor_or_pharmacist(text, lang):
+    screen = screen_input(text, lang)
+    assert screen.kind == "dosage" and screen.reason == "drug_interaction", screen
+    assert ("药师" in screen.reply and "用药咨询窗口" in screen.reply) if lang == "zh" else "pharmacist" in screen.reply
+    assert not guard_reply(screen.reply, lang).changed  # the refusal itself passes the reply guard
+
+
+@pytest.mark.parametrize("text", ["我在吃阿司匹林，最近牙龈出血", "我在吃硝苯地平", "我和老公一起吃了感冒药", "吃了药还是发烧"])
+def test_a_medicine_the_patient_takes_is_not_an_interaction_question(text):
+    assert screen_input(text, "zh").kind == "ok"

@@ -285,3 +285,46 @@ def test_sweating_in_the_heat_and_a_hoarse_voice_are_not_red_flags():
 
     assert not [h for h in check("天热，胸口有点闷，出汗多") if h.level == "emergency"]
     assert "stroke" not in [h.rule_id for h in check("嗓子哑了说话费劲")]
+
+
+@pytest.mark.parametrize("answer", ["没量过", "没测", "不知道", "haven't checked", "didn't measure it"])
+def test_an_unknown_temperature_is_accepted_and_not_asked_again(hospital, answer):
+    first = assess("我发烧了", None, hospital)
+    assert first.question is not None and first.question["id"] == "temp"
+    after = assess(answer, first.state, hospital)
+    assert after.state.get("temp_unknown") and after.state.get("temp_c") is None
+    assert after.question is None or after.question["id"] != "temp"
+
+
+@pytest.mark.parametrize(("answer", "temp"), [("三十九", 39.0), ("38.5", 38.5), ("102", 38.9)])
+def test_a_bare_temperature_answer_is_read(hospital, answer, temp):
+    first = assess("I have a fever", None, hospital)
+    assert assess(answer, first.state, hospital).state.get("temp_c") == temp
+
+
+def test_an_age_like_number_for_the_temperature_is_asked_again_once(hospital):
+    first = assess("我发烧了", None, hospital)
+    again = assess("七十六", first.state, hospital)
+    assert again.question is not None and again.question["id"] == "temp" and "七十六" in again.question["zh"]
+    assert again.state.get("temp_c") is None and again.state["asked"] == first.state["asked"]
+    moved_on = assess("七十六", again.state, hospital)  # said again: not asked a third time
+    assert moved_on.question is None or moved_on.question["id"] != "temp"
+
+
+@pytest.mark.parametrize(("text", "answer", "key"), [("孩子发烧了", "不清楚多大", "age_unknown"), ("我头疼", "记不清了", "duration_unknown")])
+def test_an_unknown_age_or_duration_moves_on(hospital, text, answer, key):
+    first = assess(text, None, hospital)
+    after = assess(answer, first.state, hospital)
+    assert after.state.get(key)
+    assert after.question is None or after.question["id"] != first.question["id"]
+
+
+@pytest.mark.parametrize("text", ["我在吃阿司匹林，最近牙龈出血", "I take warfarin and my nose keeps bleeding"])
+def test_bleeding_on_a_blood_thinner_is_seen_today(hospital, text):
+    out = assess(text, None, hospital)
+    assert out.question is None and out.level == "urgent"
+
+
+@pytest.mark.parametrize("text", ["我在吃阿司匹林，没有出血，就是牙疼", "最近牙龈出血"])
+def test_no_bleeding_or_no_blood_thinner_is_interviewed_as_usual(hospital, text):
+    assert assess(text, None, hospital).question is not None
