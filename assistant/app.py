@@ -41,7 +41,9 @@ from assistant.services.container import Services
 from assistant.services.payments import build_payment_service
 from assistant.services.reports import ReportReader
 from assistant.services.settlement import build_settlement_engine
+from assistant.services.settlement.intake import wants_an_estimate
 from assistant.services.triage.extract import describes_patient, has_current_symptom, mentions_condition
+from assistant.services.triage.followup import adds_to_complaint
 from assistant.session.bus import make_bus, session_topic
 from assistant.staff.auth import StaffAccounts, TokenSigner, ensure_first_admin, load_or_create_secret
 from assistant.store import repo
@@ -91,6 +93,8 @@ def build_engine(services: Services) -> Engine:
         faq_probe=_faq_probe(services),
         current_symptom=has_current_symptom,
         patient_detail=describes_patient,
+        followup_detail=adds_to_complaint,
+        estimate_question=wants_an_estimate,
         forms=forms, form_responses=responses, slots=slots,
     )
     return Engine(services, manager, guard=safety.guard)

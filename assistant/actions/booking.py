@@ -14,6 +14,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from assistant.nlu.person import parse_birth_date, parse_sex
 from assistant.safety.pii import (
     HK_MACAU_PERMIT,
     PASSPORT,
@@ -440,46 +441,6 @@ def needs_sex(id_type: str | None, dept_id: str | None) -> bool:
     return (id_type or RESIDENT_ID) != RESIDENT_ID and dept_id in FEMALE_ONLY
 
 
-_MONTHS = {m: i for i, ms in enumerate(
-    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"), ("jul", "july"),
-     ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"), ("dec", "december")], 1) for m in ms}
-_MONTH_RX = "|".join(sorted(_MONTHS, key=len, reverse=True))
-
-
-def parse_birth_date(text: str) -> tuple[date | None, bool]:
-    """A date of birth in an answer: 2018年5月3日, 2018-05-03, 2018/5/3, 20180503, 3 May 2018, May 3, 2018,
-    03/05/2018 (day first, as on passports; refused as unclear when both could be the month).
-    Returns (date, unclear): unclear when something date-like was said that can't be read safely."""
-    s = (text or "").strip()
-    m = re.search(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)", s) or re.search(
-        r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)", s)
-    parts: tuple[int, int, int] | None = None
-    if m:
-        parts = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    elif m := re.search(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RX})\.?,?\s+((?:19|20)\d{{2}})(?!\d)", s, re.I):
-        parts = (int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
-    elif m := re.search(rf"\b({_MONTH_RX})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})(?!\d)", s, re.I):
-        parts = (int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))
-    elif m := re.search(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-]((?:19|20)\d{2})(?!\d)", s):
-        a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        if a <= 12 and b <= 12 and a != b:
-            return None, True  # 03/05/2018: 3 May or March 5?
-        parts = (y, b, a) if a > 12 or a == b else (y, a, b)
-    if parts is None:
-        return None, bool(re.search(r"\d", s))
-    try:
-        return date(*parts), False
-    except ValueError:
-        return None, True
-
-
-def parse_sex(text: str) -> str | None:
-    s = (text or "").strip()
-    if re.search(r"女|\bfemale\b|\bwoman\b|\bgirl\b|^f$", s, re.I):
-        return "F"
-    if re.search(r"男|\bmale\b|\bman\b|\bboy\b|^m$", s, re.I):
-        return "M"
-    return None
 _MALE = re.compile(r"我(是)?(个|一个)?男(的|性|生|人|士)|男性|男的|男生|男孩|\bi'?m (a )?(male|man)\b|\bi am (a )?(male|man)\b|\bmale\b", re.I)
 
 

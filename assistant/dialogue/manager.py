@@ -53,34 +53,7 @@ LOOP_INTENTS = {
 # Slots whose answer is free text (a name): whatever the classifier thinks of it, it is the answer.
 FREE_TEXT_SLOTS = {"patient_name", "name", "person_name"}
 _BOOK_VERB = re.compile(r"挂|预约|约个?号|\bbook\b|appointment", re.I)
-# How much insurance pays (医保能报多少 / 自己要付多少): answered from a passage about insurance when one
-# answers it (职工医保门诊报多少 → the ratios); otherwise the estimate skill works it out from the patient's
-# plan and bill, rather than a passage that merely shares a word ("visit" → ward visiting hours).
-_ESTIMATE = re.compile(r"(能|可以|可)?报(销)?(多少|几成|百分之几)|(自己|个人)(要|得|需要)?(付|出|掏|花)多少|医保(能|可以)?(出|付|报|赔)多少"
-                       r"|\bhow much (will|does|would|can) (the )?insurance (pay|cover)|\bhow much (will|do) i (pay|have to pay)\b", re.I)
-_INSURANCE_WORDS = re.compile(r"医保|报销|统筹|自付|insurance|reimburs|covered|co-?pay", re.I)
 _PERSONAL = re.compile(r"我|孩子|宝宝|儿子|女儿|老公|老婆|爱人|爸|妈|爷爷|奶奶|外公|外婆|家人|\b(I|I'm|my|me|he|she|his|her)\b")
-_NO_MORE_SYMPTOMS = re.compile(r"^\s*(也?没有|没|无)(其他|别的|其它)?(的)?(症状|不舒服|了|发烧|发热|吐|出血|流血)|^\s*no (other )?(symptoms|fever|blood|bleeding|vomiting)\b", re.I)
-# How the complaint began or goes on, said right after a triage result that asked about it
-# (不是突然的，是慢慢的 / 一阵一阵的 / 越来越重 / it came on gradually): a detail to reassess with.
-_COURSE = re.compile(
-    r"突然|突发|慢慢|逐渐|渐渐|一直(都)?(这样|有)|断断续续|时好时坏|反反复复|反复|越来越|一阵一阵|阵发|持续"
-    r"|加重|减轻|好转|没(有)?(好|缓解)|\b(sudden(ly)?|gradual(ly)?|comes? and goes?|getting (worse|better)|on and off)\b", re.I)
-# A sign denied by name after a result that warned of it (没有拉黑的 / 不发烧 / 也不吐 / no black stools):
-# a detail to reassess with. A plain 不用了 / 不要 / 没有了 declines the offered booking instead.
-_DENIED_SIGN = re.compile(
-    r"^\s*(?:也|都|并|倒是?|还)?(?:没有|没|无|不)(?!用|要|需要|必要|了|事|关系|问题|想|约|挂|预约|去|看|清楚|知道|晓得|记得|确定|是|对|行|好意思|客气|谢)"
-    r"[一-龥]{1,10}|^\s*(?:no|not|never|without)\s+(?!thanks|thank|need|problem|worries|way|sure|now|more\b|i\b)[a-z]+"
-    r"|^\s*i (?:don'?t|do not|haven'?t|have not) (?:have|had|got|noticed?|seen?) (?:any )?[a-z]+", re.I)
-# A medicine the patient takes (在吃硝苯地平 / 一直吃着降压药 / I'm on metformin): a detail to reassess with.
-_ON_MEDICINE = re.compile(
-    r"(?:在|正在|一直|长期|每天|天天|平时|还)(?:在)?(?:吃|服|服用|用|打)(?:着)?[一-龥a-zA-Z]{1,12}|吃着[一-龥a-zA-Z]{1,12}"
-    r"|(?<![a-z])(?:i'?m on|i am on|taking|i take|been taking)\s+[a-z]+", re.I)
-# When or how often it happens (晚上老抽 / 一天好几次 / 睡觉的时候 / at night): a detail to reassess with.
-_PATTERN = re.compile(
-    r"晚上|夜里|夜间|半夜|早上|早晨|白天|睡觉(?:的时候|时)|睡着|饭后|饭前|吃完饭|活动(?:后|时)|走路(?:时|的时候)|老是?(?=[一-龥])|总是|经常|常常"
-    r"|天天|每天|一天.{0,3}次|好几次|频繁|偶尔|有时候?"
-    r"|(?<![a-z])(?:at night|in the morning|every day|daily|often|sometimes|several times|after (?:meals|eating)|when i (?:walk|sleep))(?![a-z])", re.I)
 MIN_CONFIDENCE = 0.45
 SWITCH_CONFIDENCE = 0.8
 _EXIT_LOOP = re.compile(r"^\s*(算了|不用了|不挂了|不约了|不看了|退出|取消吧|取消|never ?mind|forget it|stop)\s*[。.!！]?\s*$", re.I)
@@ -131,6 +104,8 @@ class DialogueManager:
         faq_probe: Any = None,
         current_symptom: Any = None,
         patient_detail: Any = None,
+        followup_detail: Any = None,
+        estimate_question: Any = None,
         forms: dict[str, dict[str, Any]] | None = None,
         form_responses: dict[str, dict[str, str]] | None = None,
         slots: dict[str, Any] | None = None,
@@ -143,6 +118,8 @@ class DialogueManager:
         self.faq_probe = faq_probe
         self.current_symptom = current_symptom
         self.patient_detail = patient_detail  # text → True when it states the patient's age or sex
+        self.followup_detail = followup_detail  # text → True when it adds to a complaint just assessed
+        self.estimate_question = estimate_question  # (text, passage answer or None) → True: the estimate skill's
         self.forms = forms or {}
         self.form_responses = {**RESPONSES, **(form_responses or {})}
         self.domain: dict[str, Any] = {
@@ -254,9 +231,7 @@ class DialogueManager:
             self.patient_detail is not None and self.patient_detail(text))
         return bool(
             about_patient
-            or _NO_MORE_SYMPTOMS.match(text)
-            or (len(text) <= 40 and any(rx.search(text) for rx in (_COURSE, _PATTERN, _ON_MEDICINE)))
-            or (len(text) <= 40 and _DENIED_SIGN.match(text) is not None)
+            or (self.followup_detail is not None and self.followup_detail(text))
             or (self.symptom_detector is not None and self.symptom_detector(text))
         )
 
@@ -328,8 +303,9 @@ class DialogueManager:
         if not wants_information(text):
             return False
         answer = await self.faq_probe(text, msg["metadata"]["lang"])
-        if (intent == "payment" and confidence >= MIN_CONFIDENCE and _ESTIMATE.search(text)
-                and (answer is None or not _INSURANCE_WORDS.search(getattr(answer, "text", "")))):
+        # how much insurance pays, which no passage about insurance answers: the estimate skill works it out
+        if (intent == "payment" and confidence >= MIN_CONFIDENCE and self.estimate_question is not None
+                and self.estimate_question(text, None if answer is None else getattr(answer, "text", ""))):
             return False  # no passage about insurance answers it: the estimate skill asks for the plan and the bill
         if answer is None and intent == "booking" and (_CANCEL_APPT.search(text) or _RESCHEDULE.search(text) or _MY_APPTS.search(text)):
             return False  # "can I cancel my appointment for tomorrow?": nothing to quote, so do it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from assistant.nlu.numerals import CN_NUM, EN_NUM, to_int
 from assistant.nlu.types import Entity
@@ -154,3 +155,46 @@ def extract_person(text: str, folded: str) -> list[Entity]:
         if years <= 130:
             out.append(Entity("age", round(float(years), 3), text[m.start() : m.end()], m.start(), m.end()))
     return out
+
+
+# ---- a date of birth and a sex, asked when an identity document does not give them ------------
+_MONTHS = {m: i for i, ms in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"), ("jul", "july"),
+     ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"), ("dec", "december")], 1) for m in ms}
+_MONTH_RX = "|".join(sorted(_MONTHS, key=len, reverse=True))
+
+
+def parse_birth_date(text: str) -> tuple[date | None, bool]:
+    """A date of birth in an answer: 2018年5月3日, 2018-05-03, 2018/5/3, 20180503, 3 May 2018, May 3, 2018,
+    03/05/2018 (day first, as on passports; refused as unclear when both could be the month).
+    Returns (date, unclear): unclear when something date-like was said that can't be read safely."""
+    s = (text or "").strip()
+    m = re.search(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)", s) or re.search(
+        r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)", s)
+    parts: tuple[int, int, int] | None = None
+    if m:
+        parts = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    elif m := re.search(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RX})\.?,?\s+((?:19|20)\d{{2}})(?!\d)", s, re.I):
+        parts = (int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
+    elif m := re.search(rf"\b({_MONTH_RX})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})(?!\d)", s, re.I):
+        parts = (int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))
+    elif m := re.search(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-]((?:19|20)\d{2})(?!\d)", s):
+        a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if a <= 12 and b <= 12 and a != b:
+            return None, True  # 03/05/2018: 3 May or March 5?
+        parts = (y, b, a) if a > 12 or a == b else (y, a, b)
+    if parts is None:
+        return None, bool(re.search(r"\d", s))
+    try:
+        return date(*parts), False
+    except ValueError:
+        return None, True
+
+
+def parse_sex(text: str) -> str | None:
+    s = (text or "").strip()
+    if re.search(r"女|\bfemale\b|\bwoman\b|\bgirl\b|^f$", s, re.I):
+        return "F"
+    if re.search(r"男|\bmale\b|\bman\b|\bboy\b|^m$", s, re.I):
+        return "M"
+    return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from assistant.nlu import extract_entities
@@ -149,3 +151,19 @@ def test_a_whole_booking_message(hospital, now):
         ("doctor", "DR001"),
         ("age", 78.0),
     } <= got
+
+
+@pytest.mark.parametrize(("text", "born", "unclear"), [
+    ("2018年5月3日", date(2018, 5, 3), False),
+    ("born 3 May 1990", date(1990, 5, 3), False),
+    ("May 3, 1990", date(1990, 5, 3), False),
+    ("19900503", date(1990, 5, 3), False),
+    ("25/12/1985", date(1985, 12, 25), False),
+    ("03/05/2018", None, True),   # 3 May or 5 March: asked again, never guessed
+    ("1990-02-30", None, True),   # no such day
+    ("不记得了", None, False),
+])
+def test_a_date_of_birth_is_read_or_said_to_be_unclear(text, born, unclear):
+    from assistant.nlu.person import parse_birth_date
+
+    assert parse_birth_date(text) == (born, unclear)

@@ -88,3 +88,19 @@ def parse_items(text: str, fee_items: Mapping[str, Any]) -> list[dict[str, Any]]
         taken.append((start, end))
         found[code] = found.get(code, Decimal(0)) + _quantity(text[end:end + 8])
     return [{"fee_item_code": code, "quantity": qty} for code, qty in found.items()]
+
+
+# How much insurance pays (医保能报多少 / 自己要付多少): answered from a passage about insurance when one
+# answers it (职工医保门诊报多少 → the ratios); otherwise the estimate skill works it out from the patient's
+# plan and bill, rather than a passage that merely shares a word ("visit" → ward visiting hours).
+_ESTIMATE = re.compile(r"(能|可以|可)?报(销)?(多少|几成|百分之几)|(自己|个人)(要|得|需要)?(付|出|掏|花)多少|医保(能|可以)?(出|付|报|赔)多少"
+                       r"|\bhow much (will|does|would|can) (the )?insurance (pay|cover)|\bhow much (will|do) i (pay|have to pay)\b", re.I)
+_INSURANCE_WORDS = re.compile(r"医保|报销|统筹|自付|insurance|reimburs|covered|co-?pay", re.I)
+
+
+def wants_an_estimate(text: str, passage_answer: str | None = None) -> bool:
+    """A question how much insurance pays (医保能报多少 / how much will I pay) that the estimate skill
+    should work out: no passage answered it, or the one that did says nothing about insurance."""
+    if not _ESTIMATE.search(text or ""):
+        return False
+    return passage_answer is None or not _INSURANCE_WORDS.search(passage_answer)
