@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.services.container import Services
@@ -44,6 +45,6 @@ class ActionFaq(Action):
             answer = await kb.answer(question, lang, llm=llm)
         if answer.abstained:
             dispatcher.utter_message(text=ABSTAIN_OFFER[lang], json_message={"intent": "faq", "citations": []})
-            return []
+            return [SlotSet("offer", "human")]  # "好的" to the offered person hands over
         dispatcher.utter_message(text=answer.text, json_message={"intent": "faq", "citations": answer.citations})
         return []

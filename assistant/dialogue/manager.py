@@ -176,6 +176,9 @@ class DialogueManager:
         run: list[str] = []
         route_intent = intent
 
+        if state.slots.get("offer") and intent not in ("affirm", "deny", "choose"):
+            # an offer (预约吗? / 转人工?) stands for the next answer only: a later 好的 is not its yes
+            state.apply(SlotSet("offer", None))
         if emergency:
             # Red flags outrank everything: end any form, assess now.
             if state.active_loop:
